@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    name = "cases"
+    verbose_name = "Cases"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from tsconsole.demo import register_seeder
+        from tsconsole.slots import Panel, register_panel
+
+        from . import demo, selectors
+
+        register_seeder("cases", demo.seed, order=10)
+
+        register_panel("home", Panel(
+            key="cases.queues", template="cases/_home_queues.html", capability="case.view",
+            context=lambda request: {"queues": selectors.queue_open_summary()}, order=10,
+        ))

@@ -1,0 +1,583 @@
+"""The case domain: taxonomy, subjects and signals, reports, queues and routing, cases and their
+timeline, notes, evidence, SLA crossings and escalations."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import Q
+from django.utils.functional import SimpleLazyObject
+
+from tsconsole.models import Team
+
+# --------------------------------------------------------------------------- taxonomy
+
+
+class DsaCategory(models.TextChoices):
+    """DSA Transparency Database statement-of-reasons categories."""
+
+    ANIMAL_WELFARE = "STATEMENT_CATEGORY_ANIMAL_WELFARE", "Animal welfare"
+    DATA_PROTECTION = "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS", "Data protection and privacy"
+    ILLEGAL_OR_HARMFUL_SPEECH = "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH", "Illegal or harmful speech"
+    INTELLECTUAL_PROPERTY = "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS", "Intellectual property"
+    CIVIC_DISCOURSE = "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS", "Civic discourse or elections"
+    NON_CONSENSUAL_BEHAVIOUR = "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR", "Non-consensual behaviour"
+    PORNOGRAPHY = "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT", "Pornography or sexualised content"
+    PROTECTION_OF_MINORS = "STATEMENT_CATEGORY_PROTECTION_OF_MINORS", "Protection of minors"
+    PUBLIC_SECURITY = "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY", "Risk for public security"
+    SCAMS_AND_FRAUD = "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "Scams and fraud"
+    SELF_HARM = "STATEMENT_CATEGORY_SELF_HARM", "Self-harm"
+    SCOPE_OF_SERVICE = "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE", "Scope of platform service"
+    UNSAFE_PRODUCTS = "STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS", "Unsafe and illegal products"
+    VIOLENCE = "STATEMENT_CATEGORY_VIOLENCE", "Violence"
+
+
+class Severity(models.IntegerChoices):
+    """Default severity of a category; feeds the case priority (critical → P0)."""
+
+    CRITICAL = 0, "Critical"
+    HIGH = 1, "High"
+    MEDIUM = 2, "Medium"
+    LOW = 3, "Low"
+
+
+class Category(models.Model):
+    """A node of the abuse taxonomy (group → subcategory), mapped to the DSA statement category."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    description = models.TextField(blank=True)
+    dsa_category = models.CharField(max_length=80, choices=DsaCategory.choices)
+    dsa_keyword = models.CharField(max_length=80, blank=True, help_text="DSA KEYWORD_* value, when one fits.")
+    default_severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MEDIUM)
+    sensitive = models.BooleanField(default=False, help_text="Graphic content: evidence is blurred until revealed.")
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+
+
+# --------------------------------------------------------------------------- subjects
+
+
+class Subject(models.Model):
+    """What is reported: an account or a content item on the platform, keyed by its external id."""
+
+    class Kind(models.TextChoices):
+        ACCOUNT = "account", "Account"
+        CONTENT = "content", "Content"
+
+    class AccountType(models.TextChoices):
+        PRIVATE = "private", "Private"
+        BUSINESS = "business", "Business"
+        ENTERPRISE = "enterprise", "Enterprise"
+
+    class ContentType(models.TextChoices):
+        POST = "post", "Post"
+        COMMENT = "comment", "Comment"
+        MESSAGE = "message", "Message"
+        LISTING = "listing", "Listing"
+        REVIEW = "review", "Review"
+        MEDIA = "media", "Media"
+        TRANSACTION = "transaction", "Transaction"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    external_id = models.CharField(max_length=200)
+    # account fields
+    handle = models.CharField(max_length=200, blank=True, db_index=True)
+    follower_count = models.PositiveBigIntegerField(null=True, blank=True)
+    verified = models.BooleanField(default=False)
+    account_type = models.CharField(max_length=12, choices=AccountType.choices, blank=True)
+    platform_created_at = models.DateTimeField(null=True, blank=True)
+    # content fields
+    content_type = models.CharField(max_length=12, choices=ContentType.choices, blank=True)
+    text = models.TextField(blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    author = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="authored_content",
+        limit_choices_to={"kind": "account"},
+    )
+    signals = models.ManyToManyField("Signal", through="SubjectSignal", related_name="accounts", blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "external_id"], name="subject_kind_external_id")]
+
+    def __str__(self):
+        if self.kind == self.Kind.ACCOUNT:
+            return f"@{self.handle}" if self.handle else f"account {self.external_id}"
+        return f"{self.content_type or 'content'} {self.external_id}"
+
+    @property
+    def reach(self) -> int:
+        """Followers of the account, or of the content's author."""
+        if self.kind == self.Kind.ACCOUNT:
+            return self.follower_count or 0
+        return (self.author.follower_count or 0) if self.author_id else 0
+
+
+class Signal(models.Model):
+    """A linking signal (email, device, IP, payment instrument), stored only as a hash."""
+
+    class Kind(models.TextChoices):
+        EMAIL_HASH = "email_hash", "Email"
+        DEVICE_ID = "device_id", "Device"
+        IP = "ip", "IP address"
+        PAYMENT_FINGERPRINT = "payment_fingerprint", "Payment instrument"
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    value_hash = models.CharField(max_length=64)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "value_hash"], name="signal_kind_hash")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.value_hash[:10]}…"
+
+
+class SubjectSignal(models.Model):
+    """An account seen with a signal."""
+
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="signal_links")
+    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="subject_links")
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subject", "signal"], name="subject_signal_unique")]
+        indexes = [models.Index(fields=["signal", "subject"], name="signal_subject_idx")]
+
+    def __str__(self):
+        return f"{self.subject} ~ {self.signal}"
+
+
+# --------------------------------------------------------------------------- queues and routing
+
+
+class Queue(models.Model):
+    """Where cases wait, with SLA targets per priority and the teams allowed to work it."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    allowed_teams = models.ManyToManyField(
+        Team, blank=True, related_name="queues", help_text="Empty: every analyst may work this queue."
+    )
+    complexity_weight = models.DecimalField(max_digits=5, decimal_places=2, default=1)
+    claim_timeout_minutes = models.PositiveIntegerField(default=30)
+    pause_sla_on_hold = models.BooleanField(default=True)
+    raise_priority_on_breach = models.BooleanField(default=False)
+    is_default = models.BooleanField(default=False, help_text="Catches reports that no routing rule matches.")
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_queue")]
+
+    def __str__(self):
+        return self.name
+
+
+class Priority(models.IntegerChoices):
+    P0 = 0, "P0"
+    P1 = 1, "P1"
+    P2 = 2, "P2"
+    P3 = 3, "P3"
+
+
+class QueueSla(models.Model):
+    """A queue's SLA targets for one priority."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="sla_targets")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    first_touch_minutes = models.PositiveIntegerField()
+    resolution_minutes = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["queue", "priority"]
+        constraints = [models.UniqueConstraint(fields=["queue", "priority"], name="queue_sla_priority")]
+        verbose_name = "queue SLA target"
+
+    def __str__(self):
+        return f"{self.queue} P{self.priority}: touch {self.first_touch_minutes}m, resolve {self.resolution_minutes}m"
+
+
+class Source(models.TextChoices):
+    USER_REPORT = "user_report", "User report"
+    AUTOMATED = "automated", "Automated detection"
+    TRUSTED_FLAGGER = "trusted_flagger", "Trusted flagger"
+    SUPPORT_ESCALATION = "support_escalation", "Support escalation"
+    LEGAL_REQUEST = "legal_request", "Legal request"
+
+
+class RoutingRule(models.Model):
+    """An ordered rule: reports matching every set condition go to `queue`. First match wins."""
+
+    position = models.PositiveIntegerField(default=100)
+    name = models.CharField(max_length=120, blank=True)
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="routing_rules")
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, help_text="Matches this category and its children."
+    )
+    source = models.CharField(max_length=24, choices=Source.choices, blank=True)
+    min_classifier_score = models.FloatField(null=True, blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    territory = models.CharField(max_length=8, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name or f"rule {self.position} → {self.queue}"
+
+
+class TrustedFlagger(models.Model):
+    """A trusted flagger (DSA Art. 22): its notices rank up only within its areas of expertise."""
+
+    name = models.CharField(max_length=200)
+    awarding_authority = models.CharField(max_length=200, help_text="Digital Services Coordinator that awarded the status.")
+    areas = models.ManyToManyField(Category, related_name="trusted_flaggers", blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="trusted_flagger",
+        help_text="The integration account whose API token the flagger uses.",
+    )
+    contact_email = models.EmailField(blank=True)
+    awarded_at = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+# --------------------------------------------------------------------------- cases
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_REVIEW = "in_review", "In review"
+    ON_HOLD = "on_hold", "On hold"
+    ESCALATED = "escalated", "Escalated"
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Tag(models.Model):
+    name = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Case(models.Model):
+    """The unit of work: every report about one subject while it is open, in one queue.
+
+    At most one case per subject is open at a time (a partial unique index enforces it);
+    status changes only through the services, which consult cases.transitions.
+    """
+
+    class Resolution(models.TextChoices):
+        NO_VIOLATION = "no_violation", "No violation"
+        ACTIONED = "actioned", "Action taken"
+        DUPLICATE = "duplicate", "Duplicate"
+
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="cases")
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="cases")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.P2)
+    priority_reasons = models.JSONField(default=list, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    # SLA clocks
+    first_touched_at = models.DateTimeField(null=True, blank=True)
+    first_touch_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_seconds = models.PositiveIntegerField(default=0)
+    # hold for help
+    held_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="held_cases"
+    )
+    held_for_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="held_cases")
+    hold_reason = models.TextField(blank=True)
+    # outcome
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    resolution_reason = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="resolved_cases"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # denormalised for priority and lists
+    report_count = models.PositiveIntegerField(default=0)
+    reporter_count = models.PositiveIntegerField(default=0)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
+    opened_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["priority", "resolution_due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject"], condition=~Q(status="resolved"), name="one_open_case_per_subject"
+            ),
+        ]
+        indexes = [
+            # claim next: unassigned open cases by queue, priority, due time
+            models.Index(
+                fields=["queue", "priority", "resolution_due_at", "id"],
+                condition=Q(status="open", assignee__isnull=True),
+                name="case_claimable",
+            ),
+            # SLA sweeps
+            models.Index(
+                fields=["first_touch_due_at"],
+                condition=Q(first_touched_at__isnull=True) & ~Q(status="resolved"),
+                name="case_first_touch_due",
+            ),
+            models.Index(fields=["resolution_due_at"], condition=~Q(status="resolved"), name="case_resolution_due"),
+            # claim timeout release
+            models.Index(fields=["claimed_at"], condition=Q(status="in_review"), name="case_claimed_in_review"),
+            models.Index(fields=["assignee", "status"], name="case_assignee_status"),
+            models.Index(fields=["queue", "status"], name="case_queue_status"),
+            models.Index(fields=["subject", "opened_at"], name="case_subject_opened"),
+        ]
+
+    def __str__(self):
+        return f"Case #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != CaseStatus.RESOLVED
+
+
+class Report(models.Model):
+    """One notice about a subject. (source, external_id) is the sender's idempotency key."""
+
+    source = models.CharField(max_length=24, choices=Source.choices)
+    external_id = models.CharField(max_length=200)
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="reports")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports")
+    reporter_ref = models.CharField(max_length=200, blank=True, help_text="The reporter's id on the platform.")
+    description = models.TextField(blank=True)
+    classifier_label = models.CharField(max_length=120, blank=True)
+    classifier_score = models.FloatField(null=True, blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    territory = models.CharField(max_length=8, blank=True)
+    # DSA Art. 16 notice elements
+    explanation = models.TextField(blank=True, help_text="Why the notifier considers the content illegal.")
+    exact_location = models.CharField(max_length=1000, blank=True, help_text="Exact electronic location (URL).")
+    notifier_name = models.CharField(max_length=200, blank=True)
+    notifier_email = models.EmailField(blank=True)
+    good_faith_statement = models.BooleanField(null=True, blank=True)
+    trusted_flagger = models.ForeignKey(TrustedFlagger, null=True, blank=True, on_delete=models.SET_NULL)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    received_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="report_source_external_id")]
+        indexes = [models.Index(fields=["case", "received_at"], name="report_case_received")]
+
+    def __str__(self):
+        return f"{self.source}:{self.external_id}"
+
+
+class CaseEvent(models.Model):
+    """Append-only timeline and audit log of a case. In PostgreSQL a trigger refuses UPDATE/DELETE."""
+
+    class ActorKind(models.TextChoices):
+        USER = "user", "User"
+        INTEGRATION = "integration", "Integration"
+        SYSTEM = "system", "System"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    actor_kind = models.CharField(max_length=12, choices=ActorKind.choices, default=ActorKind.USER)
+    verb = models.CharField(max_length=60)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="caseevent_case_created")]
+
+    def __str__(self):
+        return f"{self.verb} on case {self.case_id}"
+
+
+class Note(models.Model):
+    """An internal note: never shown to support agents or the platform."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"Note by {self.author} on case {self.case_id}"
+
+
+evidence_storage = SimpleLazyObject(lambda: FileSystemStorage(location=settings.EVIDENCE_ROOT, base_url=None))
+
+
+def _evidence_storage():
+    return evidence_storage
+
+
+def _evidence_path(instance, filename):
+    today = dt.date.today()
+    return f"{today:%Y/%m}/{instance.sha256}"
+
+
+class Evidence(models.Model):
+    """A file or a text extract attached to a case, hashed, and served only through an authorised view."""
+
+    class Kind(models.TextChoices):
+        FILE = "file", "File"
+        TEXT = "text", "Text extract"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evidence")
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    file = models.FileField(storage=_evidence_storage, upload_to=_evidence_path, blank=True, max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    text_extract = models.TextField(blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    sensitive = models.BooleanField(default=False)
+    captured_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    captured_at = models.DateTimeField(auto_now_add=True)
+    retain_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["captured_at", "id"]
+        verbose_name_plural = "evidence"
+
+    def __str__(self):
+        return self.original_name or f"{self.get_kind_display()} {self.sha256[:12]}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+# --------------------------------------------------------------------------- SLA and escalations
+
+
+class SlaCrossing(models.Model):
+    """A case crossing 75% (at risk) or 100% (breached) of an SLA target. Recorded once per due time."""
+
+    class Clock(models.TextChoices):
+        FIRST_TOUCH = "first_touch", "First touch"
+        RESOLUTION = "resolution", "Resolution"
+
+    class Level(models.TextChoices):
+        AT_RISK = "at_risk", "At risk"
+        BREACHED = "breached", "Breached"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sla_crossings")
+    clock = models.CharField(max_length=12, choices=Clock.choices)
+    level = models.CharField(max_length=10, choices=Level.choices)
+    due_at = models.DateTimeField()
+    crossed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "clock", "level", "due_at"], name="sla_crossing_once"),
+        ]
+
+    def __str__(self):
+        return f"case {self.case_id} {self.clock} {self.level}"
+
+
+class EscalationSeverity(models.TextChoices):
+    SEV1 = "sev1", "Sev1"
+    SEV2 = "sev2", "Sev2"
+    SEV3 = "sev3", "Sev3"
+    SEV4 = "sev4", "Sev4"
+
+
+class Escalation(models.Model):
+    """An escalation package sent to a team, re-notified up its on-call ladder until acknowledged."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="escalations")
+    severity = models.CharField(max_length=4, choices=EscalationSeverity.choices)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="escalations")
+    summary = models.TextField()
+    impacted_ids = models.JSONField(default=list, blank=True)
+    evidence_links = models.JSONField(default=list, blank=True)
+    recommended_next_steps = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    ack_due_at = models.DateTimeField()
+    ladder_step = models.PositiveSmallIntegerField(default=0, help_text="The last on-call step notified.")
+    next_notify_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    findings = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["severity", "ack_due_at"]
+        indexes = [
+            models.Index(fields=["next_notify_at"], condition=Q(status="open"), name="escalation_renotify_due"),
+            models.Index(fields=["status", "severity"], name="escalation_status_severity"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_severity_display()} escalation on case {self.case_id}"
+
+
+class EscalationNotification(models.Model):
+    """Who was paged for an escalation at which ladder step; unique so a re-run pages nobody twice."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="notifications")
+    step = models.PositiveSmallIntegerField()
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["escalation", "step", "recipient"], name="escalation_notification_once"),
+        ]
+
+    def __str__(self):
+        return f"step {self.step} → {self.recipient}"

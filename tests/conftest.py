@@ -1,0 +1,85 @@
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from tsconsole import roles
+
+from .factories import user_with_role
+
+
+@pytest.fixture(autouse=True)
+def _evidence_root(settings, tmp_path):
+    """Evidence files of each test go to a fresh private folder."""
+    settings.EVIDENCE_ROOT = tmp_path / "evidence"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and cached reads must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role: str | None = None, **kwargs):
+        if role is None:
+            from .factories import UserFactory
+
+            return UserFactory(**kwargs)
+        return user_with_role(role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def analyst(make_user):
+    return make_user(roles.ANALYST, username="ana")
+
+
+@pytest.fixture
+def lead(make_user):
+    return make_user(roles.LEAD, username="lee")
+
+
+@pytest.fixture
+def qa_reviewer(make_user):
+    return make_user(roles.QA_REVIEWER, username="quinn")
+
+
+@pytest.fixture
+def support_agent(make_user):
+    return make_user(roles.SUPPORT_AGENT, username="sam")
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user(roles.ADMIN, username="adm", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def integration(make_user):
+    return make_user(roles.INTEGRATION, username="platform")
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api_client):
+    """An API client authenticated as the given user (force_authenticate: the token path is tested separately)."""
+
+    def login(user):
+        api_client.force_authenticate(user=user)
+        return api_client
+
+    return login
+
+
+@pytest.fixture
+def role_groups(db):
+    return {name: Group.objects.get_or_create(name=name)[0] for name in roles.ROLES}

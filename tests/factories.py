@@ -1,0 +1,287 @@
+"""A factory per model. Factories build valid rows with the fewest arguments; tests say what matters."""
+
+import hashlib
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from cases import models as cm
+from tsconsole import models as tm
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
+    password = factory.PostGenerationMethodCall("set_password", "pw")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if create and extracted:
+            for role in extracted:
+                self.groups.add(Group.objects.get_or_create(name=role)[0])
+        if create:
+            self.save()
+
+
+def user_with_role(role: str, **kwargs):
+    return UserFactory(roles=[role], **kwargs)
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = tm.Team
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"team-{n}")
+    name = factory.LazyAttribute(lambda t: t.slug.replace("-", " ").title())
+
+
+class TeamMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = tm.TeamMembership
+
+    team = factory.SubFactory(TeamFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = tm.WebhookEndpoint
+
+    name = factory.Sequence(lambda n: f"endpoint {n}")
+    url = "http://127.0.0.1:9/hook"
+    secret = factory.Sequence(lambda n: f"secret-{n}")
+
+
+class OutboxMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = tm.OutboxMessage
+
+    topic = "test.event"
+    channel = tm.OutboxMessage.Channel.WEBHOOK
+    endpoint = factory.SubFactory(WebhookEndpointFactory)
+    payload = factory.LazyFunction(lambda: {"hello": "world"})
+    idempotency_key = factory.Sequence(lambda n: f"key-{n}")
+    next_attempt_at = factory.LazyFunction(timezone.now)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = tm.Notification
+
+    user = factory.SubFactory(UserFactory)
+    title = "Something happened"
+
+
+class AuditEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = tm.AuditEntry
+
+    verb = "test.read"
+
+
+class HeartbeatFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = tm.Heartbeat
+        django_get_or_create = ("component",)
+
+    component = "worker"
+    seen_at = factory.LazyFunction(timezone.now)
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Category
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"category-{n}")
+    name = factory.LazyAttribute(lambda c: c.slug.replace("-", " ").title())
+    dsa_category = cm.DsaCategory.SCOPE_OF_SERVICE
+    default_severity = cm.Severity.MEDIUM
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Subject
+        django_get_or_create = ("kind", "external_id")
+
+    kind = cm.Subject.Kind.ACCOUNT
+    external_id = factory.Sequence(lambda n: f"acct-{n}")
+    handle = factory.Sequence(lambda n: f"handle{n}")
+    follower_count = 120
+    account_type = cm.Subject.AccountType.PRIVATE
+    platform_created_at = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(days=400))
+
+
+SubjectFactory = AccountFactory
+
+
+class ContentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Subject
+        django_get_or_create = ("kind", "external_id")
+
+    kind = cm.Subject.Kind.CONTENT
+    external_id = factory.Sequence(lambda n: f"post-{n}")
+    content_type = cm.Subject.ContentType.POST
+    text = "Example post text"
+    author = factory.SubFactory(AccountFactory)
+
+
+class SignalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Signal
+        django_get_or_create = ("kind", "value_hash")
+
+    kind = cm.Signal.Kind.DEVICE_ID
+    value_hash = factory.Sequence(lambda n: hashlib.sha256(f"signal-{n}".encode()).hexdigest())
+
+
+class SubjectSignalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.SubjectSignal
+
+    subject = factory.SubFactory(AccountFactory)
+    signal = factory.SubFactory(SignalFactory)
+
+
+class QueueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Queue
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"queue-{n}")
+    name = factory.LazyAttribute(lambda q: q.slug.replace("-", " ").title())
+
+
+class QueueSlaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.QueueSla
+        django_get_or_create = ("queue", "priority")
+
+    queue = factory.SubFactory(QueueFactory)
+    priority = cm.Priority.P2
+    first_touch_minutes = 60
+    resolution_minutes = 240
+
+
+class RoutingRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.RoutingRule
+
+    queue = factory.SubFactory(QueueFactory)
+    position = factory.Sequence(lambda n: n * 10)
+
+
+class TrustedFlaggerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.TrustedFlagger
+
+    name = factory.Sequence(lambda n: f"Flagger org {n}")
+    awarding_authority = "Coimisiún na Meán"
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Tag
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"tag-{n}")
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Case
+
+    subject = factory.SubFactory(AccountFactory)
+    queue = factory.SubFactory(QueueFactory)
+    category = factory.SubFactory(CategoryFactory)
+    status = cm.CaseStatus.OPEN
+    priority = cm.Priority.P2
+    opened_at = factory.LazyFunction(timezone.now)
+
+
+class ReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Report
+
+    source = cm.Source.USER_REPORT
+    external_id = factory.Sequence(lambda n: f"report-{n}")
+    case = factory.SubFactory(CaseFactory)
+    subject = factory.SelfAttribute("case.subject")
+    category = factory.SelfAttribute("case.category")
+    reporter_ref = factory.Sequence(lambda n: f"reporter-{n}")
+    received_at = factory.LazyFunction(timezone.now)
+
+
+class CaseEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.CaseEvent
+
+    case = factory.SubFactory(CaseFactory)
+    verb = "note_added"
+    actor_kind = cm.CaseEvent.ActorKind.SYSTEM
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Note
+
+    case = factory.SubFactory(CaseFactory)
+    author = factory.SubFactory(UserFactory)
+    body = "Checked the account history."
+
+
+class EvidenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Evidence
+
+    case = factory.SubFactory(CaseFactory)
+    kind = cm.Evidence.Kind.TEXT
+    text_extract = "a pasted message"
+    content_type = "text/plain"
+    size = factory.LazyAttribute(lambda e: len(e.text_extract.encode()))
+    sha256 = factory.LazyAttribute(lambda e: hashlib.sha256(e.text_extract.encode()).hexdigest())
+    captured_by = factory.SubFactory(UserFactory)
+
+
+class SlaCrossingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.SlaCrossing
+
+    case = factory.SubFactory(CaseFactory)
+    clock = cm.SlaCrossing.Clock.RESOLUTION
+    level = cm.SlaCrossing.Level.BREACHED
+    due_at = factory.LazyFunction(timezone.now)
+    crossed_at = factory.LazyFunction(timezone.now)
+
+
+class EscalationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Escalation
+
+    case = factory.SubFactory(CaseFactory, status=cm.CaseStatus.ESCALATED)
+    severity = cm.EscalationSeverity.SEV2
+    team = factory.SubFactory(TeamFactory)
+    summary = "Possible coordinated ring"
+    created_by = factory.SubFactory(UserFactory)
+    created_at = factory.LazyFunction(timezone.now)
+    ack_due_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(hours=1))
+
+
+class EscalationNotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.EscalationNotification
+
+    escalation = factory.SubFactory(EscalationFactory)
+    step = 0
+    recipient = factory.SubFactory(UserFactory)
+    created_at = factory.LazyFunction(timezone.now)

@@ -1,0 +1,35 @@
+"""The Celery app. Periodic work runs as idempotent sweeps registered in BEAT_SCHEDULE."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsconsole.settings")
+
+app = Celery("tsconsole")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _ensure_broker_dirs(sender, **kwargs):
+    """The embedded filesystem broker needs its folders before the first message."""
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        for key in ("data_folder_in", "processed_folder", "control_folder"):
+            os.makedirs(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key], exist_ok=True)
+
+
+def beat_schedule(interval_seconds: float) -> dict:
+    """Every periodic task: each one is a set-wise sweep that is safe to run twice."""
+    return {
+        "health-heartbeat": {"task": "tsconsole.tasks.heartbeat", "schedule": 60.0},
+    }
+
+
+@app.on_after_configure.connect
+def _install_beat_schedule(sender, **kwargs):
+    from django.conf import settings
+
+    sender.conf.beat_schedule = beat_schedule(settings.SWEEP_INTERVAL_SECONDS)

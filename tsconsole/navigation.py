@@ -1,0 +1,33 @@
+"""The navigation bar: each entry shows only for the roles whose capability it needs.
+
+Apps add their pages here as they ship them; nothing is listed before it exists.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from .roles import can
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    capability: str | None  # None: every signed-in user
+    key: str = ""  # keyboard shortcut hint, shown in the shortcuts dialog
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem("Home", "home", None),
+    NavItem("Health", "system-health", "system.health"),
+    NavItem("API docs", "api-docs", "taxonomy.view"),
+]
+
+
+def nav_for(user) -> list[dict]:
+    items = []
+    for item in NAV_ITEMS:
+        if item.capability is None or can(user, item.capability):
+            items.append({"label": item.label, "url": reverse(item.url_name), "name": item.url_name})
+    return items

@@ -1,0 +1,112 @@
+"""Roles and what each may do. Every view and API view checks a capability from CAPABILITIES.
+
+Roles are Django groups. A capability names an act ("case.view"); the map below says which
+roles hold it, so a role's reach is read in one place and tested URL by URL.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+
+ANALYST = "analyst"
+LEAD = "lead"
+QA_REVIEWER = "qa_reviewer"
+SUPPORT_AGENT = "support_agent"
+ADMIN = "admin"
+INTEGRATION = "integration"
+
+ROLES = [ANALYST, LEAD, QA_REVIEWER, SUPPORT_AGENT, ADMIN, INTEGRATION]
+ROLE_LABELS = {
+    ANALYST: "Analyst",
+    LEAD: "Lead",
+    QA_REVIEWER: "QA reviewer",
+    SUPPORT_AGENT: "Support agent",
+    ADMIN: "Admin",
+    INTEGRATION: "Integration",
+}
+
+STAFF_ROLES = {ANALYST, LEAD, QA_REVIEWER, ADMIN}
+
+CAPABILITIES: dict[str, set[str]] = {
+    # cases
+    "case.view": {ANALYST, LEAD, ADMIN},
+    "case.work": {ANALYST, LEAD, ADMIN},
+    "case.reassign": {LEAD, ADMIN},
+    "report.create": {INTEGRATION, ANALYST, LEAD, ADMIN},
+    "taxonomy.view": {INTEGRATION, ANALYST, LEAD, QA_REVIEWER, ADMIN},
+    "queue.configure": {LEAD, ADMIN},
+    "routing.configure": {ADMIN},
+    # leads
+    "approval.decide": {LEAD, ADMIN},
+    "action.reverse": {LEAD, ADMIN},
+    "escalation.manage": {LEAD, ADMIN},
+    # support
+    "support.lookup": {SUPPORT_AGENT, LEAD, ADMIN},
+    "subject.status": {INTEGRATION, SUPPORT_AGENT, ANALYST, LEAD, ADMIN},
+    # administration
+    "outbox.manage": {ADMIN},
+    "system.health": {LEAD, ADMIN},
+}
+
+
+def user_roles(user) -> frozenset[str]:
+    """The user's roles, cached on the user object for the request. Superusers hold every staff role."""
+    if not user or not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_tsconsole_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True)) & set(ROLES)
+        if user.is_superuser:
+            names |= {ADMIN, LEAD}
+        cached = frozenset(names)
+        user._tsconsole_roles = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(user_roles(user) & set(roles))
+
+
+def can(user, capability: str) -> bool:
+    try:
+        allowed = CAPABILITIES[capability]
+    except KeyError:
+        raise ValueError(f"unknown capability {capability!r}")
+    return bool(user_roles(user) & allowed)
+
+
+def capability_required(capability: str):
+    """View decorator: anonymous users go to login; users without the capability get 403."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not can(request.user, capability):
+                raise PermissionDenied(f"Your role does not allow this ({capability}).")
+            return view(request, *args, **kwargs)
+
+        wrapped.required_capability = capability
+        return wrapped
+
+    return decorator
+
+
+def Can(capability: str) -> type[BasePermission]:  # noqa: N802 - reads like a permission class
+    """DRF permission class factory: `permission_classes = [Can("case.view")]`."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}")
+
+    class _Can(BasePermission):
+        message = f"Your role does not allow this ({capability})."
+
+        def has_permission(self, request, view):
+            return bool(request.user and request.user.is_authenticated and can(request.user, capability))
+
+    _Can.__name__ = f"Can[{capability}]"
+    return _Can
