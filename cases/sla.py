@@ -30,3 +30,20 @@ def apply_due_times(case: Case) -> list[str]:
         case.queue_id, case.priority, case.opened_at, paused_seconds=case.sla_paused_seconds
     )
     return ["first_touch_due_at", "resolution_due_at"]
+
+
+def sla_pause(case: Case, now: datetime) -> list[str]:
+    """Stop the clocks while a case waits on hold, when its queue says so; returns changed fields."""
+    if not case.queue.pause_sla_on_hold or case.sla_paused_at is not None:
+        return []
+    case.sla_paused_at = now
+    return ["sla_paused_at"]
+
+
+def sla_resume(case: Case, now: datetime) -> list[str]:
+    """Restart paused clocks: the paused time is added to the case and its due times move later."""
+    if case.sla_paused_at is None:
+        return []
+    case.sla_paused_seconds += max(0, int((now - case.sla_paused_at).total_seconds()))
+    case.sla_paused_at = None
+    return ["sla_paused_at", "sla_paused_seconds", *apply_due_times(case)]

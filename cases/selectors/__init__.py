@@ -1,8 +1,8 @@
-"""Reads for the cases app."""
+"""Reads for the cases app. Topic modules live beside this one (cases/selectors/<topic>.py)."""
 
 from django.db.models import Count, Min, Q
 
-from .models import Case, CaseStatus, Category, Queue
+from ..models import Case, CaseStatus, Category, Queue
 
 
 def categories_active():
