@@ -92,6 +92,9 @@ class OutboxMessage(models.Model):
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="outbox_pending_due"),
             models.Index(fields=["topic", "created_at"], name="outbox_topic_created"),
+            # Dead letters are rare among millions of delivered rows; the Deliveries page lists them
+            # newest first, which without this index would scan the table backwards to find them.
+            models.Index(fields=["id"], condition=Q(status="dead"), name="outbox_dead"),
         ]
 
     def __str__(self):
