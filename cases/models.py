@@ -354,6 +354,17 @@ class Case(models.Model):
                 name="case_first_touch_due",
             ),
             models.Index(fields=["resolution_due_at"], condition=~Q(status="resolved"), name="case_resolution_due"),
+            # SLA at-risk sweep: 75 % of a target is "due minus a quarter of the target", and the target
+            # depends on queue and priority, so the sweep reads one (queue, priority) range at a time.
+            models.Index(
+                fields=["queue", "priority", "first_touch_due_at"],
+                condition=Q(first_touched_at__isnull=True) & ~Q(status="resolved"),
+                name="case_first_touch_risk",
+            ),
+            models.Index(
+                fields=["queue", "priority", "resolution_due_at"], condition=~Q(status="resolved"),
+                name="case_resolution_risk",
+            ),
             # claim timeout release
             models.Index(fields=["claimed_at"], condition=Q(status="in_review"), name="case_claimed_in_review"),
             models.Index(fields=["assignee", "status"], name="case_assignee_status"),

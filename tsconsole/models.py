@@ -12,6 +12,10 @@ class Team(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="TeamMembership", related_name="teams")
+    chat_webhook_url = models.URLField(
+        max_length=500, blank=True,
+        help_text="Slack-compatible incoming webhook: escalations and SLA breaches for this team are posted there.",
+    )
 
     class Meta:
         ordering = ["name"]
