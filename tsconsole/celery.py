@@ -25,7 +25,16 @@ def beat_schedule(interval_seconds: float) -> dict:
     """Every periodic task: each one is a set-wise sweep that is safe to run twice."""
     return {
         "health-heartbeat": {"task": "tsconsole.tasks.heartbeat", "schedule": 60.0},
+        "outbox-relay": _outbox_relay_entry(),
     }
+
+
+def _outbox_relay_entry() -> dict:
+    from django.conf import settings
+
+    interval = float(settings.OUTBOX_RELAY_INTERVAL_SECONDS)
+    # A queued run older than two intervals is redundant (a newer one is behind it): let it expire.
+    return {"task": "tsconsole.tasks.outbox_relay", "schedule": interval, "options": {"expires": 2 * interval}}
 
 
 @app.on_after_configure.connect

@@ -3,6 +3,8 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 
+from .models import OutboxMessage
+
 
 class RateLimitedLoginForm(AuthenticationForm):
     """Refuses further attempts for a username+address after too many failures in a window."""
@@ -26,3 +28,12 @@ class RateLimitedLoginForm(AuthenticationForm):
             except ValueError:
                 cache.set(key, 1, settings.LOGIN_RATE_WINDOW_SECONDS)
             raise
+
+
+class OutboxFilterForm(forms.Form):
+    """Filters and the keyset cursor of the Deliveries list (GET parameters)."""
+
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *OutboxMessage.Status.choices])
+    channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *OutboxMessage.Channel.choices])
+    topic = forms.CharField(required=False, max_length=80)
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

@@ -21,6 +21,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "home", None),
     NavItem("Health", "system-health", "system.health"),
+    NavItem("Deliveries", "outbox-list", "outbox.manage"),
     NavItem("API docs", "api-docs", "taxonomy.view"),
 ]
 

@@ -26,3 +26,33 @@ def system_health() -> dict:
         oldest_pending=Min("created_at", filter=Q(status=OutboxMessage.Status.PENDING)),
     )
     return {"heartbeats": beats, "outbox": outbox, "now": now}
+
+
+OUTBOX_PAGE_SIZE = 50
+
+
+def outbox_messages(*, status: str = "", topic: str = "", channel: str = "", before: int | None = None,
+                    limit: int = OUTBOX_PAGE_SIZE) -> tuple[list[OutboxMessage], int | None]:
+    """One page of outbox messages, newest first, and the keyset cursor of the next page (or None).
+
+    Keyset on id: a page costs the same at any depth. No total count (the table grows without bound).
+    """
+    messages = OutboxMessage.objects.select_related("endpoint").order_by("-id")
+    if status:
+        messages = messages.filter(status=status)
+    if topic:
+        messages = messages.filter(topic=topic)
+    if channel:
+        messages = messages.filter(channel=channel)
+    if before:
+        messages = messages.filter(id__lt=before)
+    rows = list(messages[: limit + 1])
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+
+
+def outbox_backlog() -> dict:
+    """Pending and dead counts; each is answered from its partial index, not a table scan."""
+    return {
+        "pending": OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).count(),
+        "dead": OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD).count(),
+    }

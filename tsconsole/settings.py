@@ -142,6 +142,27 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by tsconsole.celery from each app's beat_schedule()
 SWEEP_INTERVAL_SECONDS = env.env_int("SWEEP_INTERVAL_SECONDS", 5, minimum=1)
 
+# Outbox relay (tsconsole/outbox.py). A claimed message is leased: if the worker dies mid-delivery
+# the lease runs out and the next relay run takes it again, so the lease must outlast a whole
+# claimed batch of deliveries at the worst case of one timeout each.
+OUTBOX_RELAY_INTERVAL_SECONDS = env.env_int("OUTBOX_RELAY_INTERVAL_SECONDS", SWEEP_INTERVAL_SECONDS, minimum=1)
+OUTBOX_MAX_ATTEMPTS = env.env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=100)
+OUTBOX_BACKOFF_BASE_SECONDS = env.env_int("OUTBOX_BACKOFF_BASE_SECONDS", 60, minimum=1)
+OUTBOX_BACKOFF_CAP_SECONDS = env.env_int("OUTBOX_BACKOFF_CAP_SECONDS", 3600, minimum=1)
+OUTBOX_TIMEOUT_SECONDS = env.env_int("OUTBOX_TIMEOUT_SECONDS", 10, minimum=1, maximum=300)
+OUTBOX_BATCH_SIZE = env.env_int("OUTBOX_BATCH_SIZE", 5, minimum=1, maximum=100)
+OUTBOX_LEASE_SECONDS = env.env_int("OUTBOX_LEASE_SECONDS", 60, minimum=1)
+if OUTBOX_BACKOFF_CAP_SECONDS < OUTBOX_BACKOFF_BASE_SECONDS:
+    raise env.SettingsError(
+        f"OUTBOX_BACKOFF_CAP_SECONDS ({OUTBOX_BACKOFF_CAP_SECONDS}) must be at least "
+        f"OUTBOX_BACKOFF_BASE_SECONDS ({OUTBOX_BACKOFF_BASE_SECONDS})"
+    )
+if OUTBOX_LEASE_SECONDS <= OUTBOX_BATCH_SIZE * OUTBOX_TIMEOUT_SECONDS:
+    raise env.SettingsError(
+        f"OUTBOX_LEASE_SECONDS ({OUTBOX_LEASE_SECONDS}) must exceed OUTBOX_BATCH_SIZE × OUTBOX_TIMEOUT_SECONDS "
+        f"({OUTBOX_BATCH_SIZE} × {OUTBOX_TIMEOUT_SECONDS}), or a batch could outlive its claim and be sent twice"
+    )
+
 EMAIL_CONFIG = env.env_email("EMAIL_URL", "consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "tsconsole@localhost")

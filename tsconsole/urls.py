@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import views, views_outbox
 from .api import TokenView
 
 api_v1 = [
@@ -18,6 +18,10 @@ urlpatterns = [
     path("health/", views.system_health, name="system-health"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
+    path("deliveries/", views_outbox.outbox_list, name="outbox-list"),
+    path("deliveries/retry-dead/", views_outbox.outbox_retry_dead, name="outbox-retry-dead"),
+    path("deliveries/<int:pk>/", views_outbox.outbox_detail, name="outbox-detail"),
+    path("deliveries/<int:pk>/retry/", views_outbox.outbox_retry, name="outbox-retry"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
