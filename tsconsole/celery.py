@@ -25,6 +25,9 @@ def beat_schedule(interval_seconds: float) -> dict:
     """Every periodic task: each one is a set-wise sweep that is safe to run twice."""
     return {
         "health-heartbeat": {"task": "tsconsole.tasks.heartbeat", "schedule": 60.0},
+        # Claim timeouts are minutes long: a sweep a minute is precise enough.
+        "release-idle-claims": {"task": "cases.tasks.release_idle_claims", "schedule": 60.0,
+                                "options": {"expires": 120.0}},
         "outbox-relay": _outbox_relay_entry(),
     }
 

@@ -20,6 +20,10 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "home", None),
+    NavItem("Queues", "queue-list", "case.work"),
+    NavItem("My work", "my-work", "case.view"),
+    NavItem("Cases", "case-list", "case.view"),
+    NavItem("Search", "case-search", "case.view"),
     NavItem("Health", "system-health", "system.health"),
     NavItem("Deliveries", "outbox-list", "outbox.manage"),
     NavItem("API docs", "api-docs", "taxonomy.view"),

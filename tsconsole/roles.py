@@ -37,6 +37,7 @@ CAPABILITIES: dict[str, set[str]] = {
     "report.create": {INTEGRATION, ANALYST, LEAD, ADMIN},
     "taxonomy.view": {INTEGRATION, ANALYST, LEAD, QA_REVIEWER, ADMIN},
     "queue.configure": {LEAD, ADMIN},
+    "queue.work_all": {LEAD, ADMIN},  # every queue, whatever its allowed teams (supervision)
     "routing.configure": {ADMIN},
     # leads
     "approval.decide": {LEAD, ADMIN},

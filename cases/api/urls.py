@@ -1,7 +1,19 @@
 from django.urls import path
 
-from . import taxonomy
+from . import cases, queues, taxonomy
 
 urlpatterns = [
     path("categories/", taxonomy.CategoryList.as_view(), name="api-categories"),
+    path("queues/", queues.QueueListCreate.as_view(), name="api-queues"),
+    path("queues/<slug:slug>/", queues.QueueDetail.as_view(), name="api-queue-detail"),
+    path("queues/<slug:slug>/claim/", queues.QueueClaim.as_view(), name="api-queue-claim"),
+    path("cases/", cases.CaseList.as_view(), name="api-cases"),
+    path("cases/<int:pk>/", cases.CaseDetail.as_view(), name="api-case-detail"),
+    path("cases/<int:pk>/notes/", cases.CaseNotes.as_view(), name="api-case-notes"),
+    path("cases/<int:pk>/evidence/", cases.CaseEvidence.as_view(), name="api-case-evidence"),
+    path("cases/<int:pk>/release/", cases.CaseRelease.as_view(), name="api-case-release"),
+    path("cases/<int:pk>/hold/", cases.CaseHold.as_view(), name="api-case-hold"),
+    path("cases/<int:pk>/resume/", cases.CaseResume.as_view(), name="api-case-resume"),
+    path("cases/<int:pk>/handoff/", cases.CaseHandoff.as_view(), name="api-case-handoff"),
+    path("cases/<int:pk>/resolve/", cases.CaseResolve.as_view(), name="api-case-resolve"),
 ]

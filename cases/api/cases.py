@@ -1,0 +1,278 @@
+"""Cases over the API: the filtered list (same FilterSet as the HTML list, cursor pagination), one
+case, and the workspace actions (notes, evidence, release, hold, resume, hand off, resolve).
+
+Actions answer 409 with a message when the case is in the wrong state or held by someone else.
+"""
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tsconsole.errors import NotFound
+from tsconsole.roles import Can
+
+from ..filters import CaseFilter
+from ..models import Case, CaseEvent, Evidence, Note, Subject
+from ..selectors import workspace as selectors
+from ..services import workflow
+
+
+class SubjectBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Subject
+        fields = ["kind", "external_id", "handle", "content_type"]
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    held_for = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    held_for_team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    tags = serializers.SerializerMethodField()
+    subject = SubjectBriefSerializer(read_only=True)
+    url = serializers.SerializerMethodField(help_text="The case page.")
+
+    class Meta:
+        model = Case
+        fields = [
+            "id", "url", "status", "priority", "priority_reasons", "queue", "category", "subject", "assignee",
+            "claimed_at", "first_touched_at", "first_touch_due_at", "resolution_due_at", "sla_paused_at",
+            "held_for", "held_for_team", "hold_reason", "resolution", "resolution_reason", "resolved_by",
+            "resolved_at", "report_count", "reporter_count", "tags", "opened_at", "updated_at",
+        ]
+
+    def get_tags(self, case) -> list[str]:
+        return [tag.name for tag in case.tags.all()]
+
+    def get_url(self, case) -> str:
+        return reverse("case-detail", args=[case.pk])
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Note
+        fields = ["id", "author", "body", "created_at"]
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    captured_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "kind", "original_name", "description", "content_type", "size", "sha256", "sensitive",
+                  "captured_by", "captured_at", "download_url"]
+
+    def get_download_url(self, evidence) -> str:
+        return reverse("evidence-download", args=[evidence.pk])
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CaseEvent
+        fields = ["id", "verb", "actor", "actor_kind", "from_status", "to_status", "data", "created_at"]
+
+
+class CaseDetailSerializer(CaseSerializer):
+    notes = NoteSerializer(many=True, read_only=True)
+    evidence = EvidenceSerializer(many=True, read_only=True)
+    events = serializers.SerializerMethodField(help_text="The newest events first (at most 100).")
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "notes", "evidence", "events"]
+
+    def get_events(self, case) -> list[dict]:
+        events = case.events.select_related("actor").order_by("-created_at", "-id")[: selectors.CASE_PAGE_EVENTS]
+        return EventSerializer(events, many=True).data
+
+
+class CaseCursorPagination(CursorPagination):
+    ordering = "-id"
+    page_size = selectors.LIST_PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class CaseList(generics.ListAPIView):
+    """Cases the caller may see, newest first; filters as on the HTML case list."""
+
+    serializer_class = CaseSerializer
+    permission_classes = [Can("case.view")]
+    filterset_class = CaseFilter
+    pagination_class = CaseCursorPagination
+
+    def get_queryset(self):
+        return (
+            selectors.case_queryset().filter(selectors.case_access_q(self.request.user))
+            .select_related("subject", "queue", "category", "assignee", "held_for", "held_for_team", "resolved_by")
+            .prefetch_related("tags")
+        )
+
+
+_CASE_FOR_RESPONSE = selectors.case_queryset().select_related(
+    "subject", "queue", "category", "assignee", "held_for", "held_for_team", "resolved_by").prefetch_related("tags")
+
+
+def _visible_case(request, pk, *, detail: bool = False) -> Case:
+    qs = selectors.case_queryset().filter(selectors.case_access_q(request.user), pk=pk).select_related(
+        "subject", "queue", "category", "assignee", "held_for", "held_for_team", "resolved_by",
+    ).prefetch_related("tags")
+    if detail:
+        qs = qs.prefetch_related("notes__author", "evidence__captured_by")
+    case = qs.first()
+    if case is None:
+        raise NotFound(f"Case {pk} does not exist or is not in a queue you may work.")
+    return case
+
+
+class CaseDetail(APIView):
+    """One case with its notes, evidence (metadata and download links) and newest events."""
+
+    permission_classes = [Can("case.view")]
+
+    @extend_schema(responses=CaseDetailSerializer)
+    def get(self, request, pk):
+        return Response(CaseDetailSerializer(_visible_case(request, pk, detail=True)).data)
+
+
+class _CaseAction(APIView):
+    permission_classes = [Can("case.work")]
+    input_serializer: type[serializers.Serializer] | None = None
+
+    def post(self, request, pk):
+        data = {}
+        if self.input_serializer is not None:
+            serializer = self.input_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+        self.perform(request, pk, data)
+        # The service let the caller act; answer with the case as it is now, even if the action
+        # moved it out of the caller's sight (say, a hand-off).
+        return Response(CaseSerializer(_CASE_FOR_RESPONSE.get(pk=pk)).data)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class OptionalReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class HoldSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    helper = serializers.CharField(required=False, help_text="Username of the person asked for help.")
+    team = serializers.SlugField(required=False, help_text="Slug of the team asked for help.")
+
+    def validate(self, attrs):
+        if bool(attrs.get("helper")) == bool(attrs.get("team")):
+            raise serializers.ValidationError({"helper": ["Give a helper or a team (one of them)."]})
+        return attrs
+
+
+class HandoffSerializer(serializers.Serializer):
+    to = serializers.CharField(help_text="Username of the colleague who takes the case.")
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+@extend_schema(request=OptionalReasonSerializer, responses=CaseSerializer)
+class CaseRelease(_CaseAction):
+    """Give the case back to its queue (assignee, or a lead)."""
+
+    input_serializer = OptionalReasonSerializer
+
+    def perform(self, request, pk, data):
+        workflow.case_release(case=pk, actor=request.user, reason=data["reason"])
+
+
+@extend_schema(request=HoldSerializer, responses=CaseSerializer)
+class CaseHold(_CaseAction):
+    """Put the case on hold while a person or team helps."""
+
+    input_serializer = HoldSerializer
+
+    def perform(self, request, pk, data):
+        workflow.case_hold(case=pk, reason=data["reason"], actor=request.user,
+                           helper=data.get("helper") or None, team=data.get("team") or None)
+
+
+@extend_schema(request=None, responses=CaseSerializer)
+class CaseResume(_CaseAction):
+    """End the hold (the assignee, or the helper, who then takes the case over)."""
+
+    def perform(self, request, pk, data):
+        workflow.case_resume(case=pk, actor=request.user)
+
+
+@extend_schema(request=HandoffSerializer, responses=CaseSerializer)
+class CaseHandoff(_CaseAction):
+    """Give the case to a named colleague who may work its queue."""
+
+    input_serializer = HandoffSerializer
+
+    def perform(self, request, pk, data):
+        workflow.case_handoff(case=pk, to_user=data["to"], actor=request.user, reason=data["reason"])
+
+
+@extend_schema(request=ReasonSerializer, responses=CaseSerializer)
+class CaseResolve(_CaseAction):
+    """Resolve as no violation, with the reason; reporters are told no action was taken."""
+
+    input_serializer = ReasonSerializer
+
+    def perform(self, request, pk, data):
+        workflow.case_resolve_no_violation(case=pk, reason=data["reason"], actor=request.user)
+
+
+class NoteInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=workflow.NOTE_MAX_CHARS)
+
+
+class CaseNotes(APIView):
+    """Add an internal note."""
+
+    permission_classes = [Can("case.work")]
+
+    @extend_schema(request=NoteInputSerializer, responses={201: NoteSerializer})
+    def post(self, request, pk):
+        serializer = NoteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note = workflow.note_add(case=pk, body=serializer.validated_data["body"], actor=request.user)
+        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+class EvidenceInputSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text="multipart/form-data upload.")
+    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
+                                 help_text="A pasted text extract (instead of a file).")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class CaseEvidence(APIView):
+    """Add evidence: a file (multipart, field `file`) or a text extract (`text`, JSON or form)."""
+
+    permission_classes = [Can("case.work")]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        request={"multipart/form-data": EvidenceInputSerializer, "application/json": EvidenceInputSerializer},
+        responses={201: EvidenceSerializer},
+    )
+    def post(self, request, pk):
+        serializer = EvidenceInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        evidence = workflow.evidence_add(case=pk, actor=request.user, upload=data.get("file"),
+                                         text=data.get("text", ""), description=data.get("description", ""))
+        return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+

@@ -1,0 +1,47 @@
+"""FilterSets shared by the HTML lists and the API, so both filter the same way."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from .models import Case, CaseStatus, Category, Priority, Queue
+
+
+class CaseFilter(django_filters.FilterSet):
+    """Cases by status, queue, assignee, priority, category (with its subcategories), tag and
+    opening time. `assignee` takes a username, `me`, or `none` (unassigned)."""
+
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, widget=forms.CheckboxSelectMultiple)
+    queue = django_filters.ModelChoiceFilter(queryset=Queue.objects.all(), to_field_name="slug", empty_label="Any queue")
+    assignee = django_filters.CharFilter(method="filter_assignee", label="Assignee",
+                                         help_text="A username, “me”, or “none” for unassigned.")
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, widget=forms.CheckboxSelectMultiple)
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.all(), to_field_name="slug", method="filter_category", empty_label="Any category")
+    tag = django_filters.CharFilter(field_name="tags__name", label="Tag")
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="opened_at", lookup_expr="gte", label="Opened from",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="opened_at", lookup_expr="lt", label="Opened before",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+    class Meta:
+        model = Case
+        fields = ["status", "queue", "assignee", "priority", "category", "tag", "created_after", "created_before"]
+
+    def filter_assignee(self, queryset, name, value):
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        if value.lower() == "none":
+            return queryset.filter(assignee__isnull=True)
+        if value.lower() == "me":
+            user = getattr(self.request, "user", None)
+            return queryset.filter(assignee_id=user.pk if user and user.is_authenticated else None)
+        return queryset.filter(assignee__username=value)
+
+    def filter_category(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(Q(category=value) | Q(category__parent=value))

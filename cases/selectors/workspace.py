@@ -1,0 +1,426 @@
+"""Reads for the analyst workspace: which queues and cases a user may work, queue summaries, the
+case page, my work and search.
+
+Access rule (one place): a user with `case.work` may work a queue whose `allowed_teams` is empty
+or contains one of their teams; `queue.work_all` (leads, admins) may work every queue. A case is
+visible to someone who may view cases and either may work its queue, is its assignee, or was
+asked to help with it (personally or through a team).
+"""
+
+import re
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, Subquery
+from django.utils import timezone
+
+from tsconsole.models import Team, TeamMembership
+from tsconsole.roles import CAPABILITIES, can
+
+from ..models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Category,
+    Evidence,
+    Note,
+    Queue,
+    QueueSla,
+    Report,
+    Signal,
+    SlaCrossing,
+    Subject,
+    SubjectSignal,
+)
+
+# How many rows each case-page list shows: lists are capped so the page stays flat as cases grow.
+CASE_PAGE_REPORTS = 25
+CASE_PAGE_EVENTS = 100
+CASE_PAGE_HISTORY = 20
+CASE_PAGE_LINKED = 20
+LINKED_CASES_PER_PAGE = 100
+LIST_PAGE_SIZE = 50
+# The share of an SLA target left when a case counts as "at risk" (matches the 75% crossing).
+AT_RISK_REMAINING = 0.25
+
+_QueueTeams = Queue.allowed_teams.through
+
+
+# --------------------------------------------------------------------------- access
+
+
+def _user_team_ids(user):
+    return TeamMembership.objects.filter(user_id=user.pk).values("team_id")
+
+
+def user_team_ids(user) -> list[int]:
+    return list(_user_team_ids(user).values_list("team_id", flat=True))
+
+
+def queue_access_q(user) -> Q:
+    """Q over Queue: the queues `user` may work (ignores is_active)."""
+    if not user.is_authenticated or not can(user, "case.work"):
+        return Q(pk__in=[])
+    if can(user, "queue.work_all"):
+        return Q()
+    restricted = _QueueTeams.objects.filter(queue_id=OuterRef("pk"))
+    member = restricted.filter(team_id__in=_user_team_ids(user))
+    return ~Q(Exists(restricted)) | Q(Exists(member))
+
+
+def case_access_q(user) -> Q:
+    """Q over Case: the cases `user` may open."""
+    if not user.is_authenticated or not can(user, "case.view"):
+        return Q(pk__in=[])
+    if can(user, "queue.work_all"):
+        return Q()
+    queues = Queue.objects.filter(queue_access_q(user)).values("pk")
+    return (
+        Q(queue_id__in=queues) | Q(assignee_id=user.pk) | Q(held_for_id=user.pk)
+        | Q(held_for_team_id__in=_user_team_ids(user))
+    )
+
+
+def queues_workable(user):
+    """Active queues the user may work, in display order."""
+    return Queue.objects.filter(queue_access_q(user), is_active=True).order_by("position", "name")
+
+
+def queue_workable(user, slug: str) -> Queue | None:
+    """The active queue `slug` if the user may work it, else None (one query)."""
+    return Queue.objects.filter(queue_access_q(user), slug=slug, is_active=True).first()
+
+
+def user_may_work_queue(user, queue_id: int) -> bool:
+    return Queue.objects.filter(queue_access_q(user), pk=queue_id).exists()
+
+
+def case_visible(user, case_id: int) -> bool:
+    return Case.objects.filter(case_access_q(user), pk=case_id).exists()
+
+
+def case_workers():
+    """Active people who may work cases (for hand-off and hold-for-help pickers)."""
+    worker_roles = Group.objects.filter(name__in=CAPABILITIES["case.work"])
+    return get_user_model().objects.filter(
+        Q(is_superuser=True) | Q(Exists(get_user_model().groups.through.objects.filter(
+            user_id=OuterRef("pk"), group_id__in=worker_roles.values("pk")))),
+        is_active=True,
+    ).order_by("username")
+
+
+# --------------------------------------------------------------------------- queues
+
+
+def _at_risk_q(queue_ids, now) -> Q:
+    """Q over unresolved cases whose running clock has less than 25% of its target left.
+
+    due = opened + target + paused, so "less than a quarter of the target left" is
+    due - now <= target / 4, whatever time the case spent paused. Targets come per queue and
+    priority, so the condition is a short OR over the (few) QueueSla rows.
+    """
+    never = Q(pk__isnull=True)  # an always-false start for the ORs (a primary key is never null)
+    resolution, first_touch = never, never
+    for sla in QueueSla.objects.filter(queue_id__in=queue_ids):
+        scope = Q(queue_id=sla.queue_id, priority=sla.priority)
+        resolution |= scope & Q(resolution_due_at__lte=now + timedelta(minutes=sla.resolution_minutes) * AT_RISK_REMAINING)
+        first_touch |= scope & Q(first_touch_due_at__lte=now + timedelta(minutes=sla.first_touch_minutes) * AT_RISK_REMAINING)
+    return (
+        (Q(resolution_due_at__gt=now) & resolution)
+        | (Q(first_touched_at__isnull=True, first_touch_due_at__gt=now) & first_touch)
+    ) & ~_breached_q(now)
+
+
+def _breached_q(now) -> Q:
+    return Q(resolution_due_at__lte=now) | Q(first_touched_at__isnull=True, first_touch_due_at__lte=now)
+
+
+def queue_summaries(user, *, now=None) -> list[dict]:
+    """Each workable queue with open, unassigned, in-progress, at-risk and breached counts and the
+    oldest waiting case: one query for the queues, one for their SLA targets and one aggregate over
+    their unresolved cases (never a count over the whole case table)."""
+    now = now or timezone.now()
+    queues = list(queues_workable(user))
+    if not queues:
+        return []
+    ids = [q.pk for q in queues]
+    waiting = Q(status=CaseStatus.OPEN, assignee__isnull=True)
+    rows = {
+        row["queue_id"]: row
+        for row in Case.objects.filter(queue_id__in=ids).exclude(status=CaseStatus.RESOLVED)
+        .values("queue_id")
+        .annotate(
+            open_count=Count("id"),
+            unassigned=Count("id", filter=waiting),
+            oldest_unassigned=Min("opened_at", filter=waiting),
+            breached=Count("id", filter=_breached_q(now)),
+            at_risk=Count("id", filter=_at_risk_q(ids, now)),
+        ).order_by()
+    }
+    summary = []
+    for queue in queues:
+        row = rows.get(queue.pk, {})
+        oldest = row.get("oldest_unassigned")
+        summary.append({
+            "queue": queue,
+            "open_count": row.get("open_count", 0),
+            "unassigned": row.get("unassigned", 0),
+            "in_progress": row.get("open_count", 0) - row.get("unassigned", 0),
+            "oldest_unassigned": oldest,
+            "oldest_age_seconds": int((now - oldest).total_seconds()) if oldest else None,
+            "at_risk": row.get("at_risk", 0),
+            "breached": row.get("breached", 0),
+        })
+    return summary
+
+
+# --------------------------------------------------------------------------- the case page
+
+
+def _case_base():
+    return Case.objects.select_related(
+        "subject", "subject__author", "queue", "category", "category__parent", "assignee", "held_for",
+        "held_for_team", "resolved_by",
+    )
+
+
+def case_for_user(user, case_id: int) -> Case | None:
+    """The case with its header relations, or None when it does not exist or the user may not see it."""
+    return (
+        _case_base().filter(case_access_q(user), pk=case_id)
+        .prefetch_related(Prefetch("tags"))
+        .first()
+    )
+
+
+def _account_ids_of(subject: Subject) -> list[int]:
+    """The accounts a subject stands for in history and linking: itself, or a content item's author."""
+    if subject.kind == Subject.Kind.ACCOUNT:
+        return [subject.pk]
+    return [subject.author_id] if subject.author_id else []
+
+
+def subject_history(subject: Subject, *, exclude_case_id: int | None = None, limit: int = CASE_PAGE_HISTORY):
+    """Earlier and parallel cases about the subject, its author, and content by that account."""
+    accounts = _account_ids_of(subject)
+    qs = Case.objects.filter(
+        Q(subject_id=subject.pk) | Q(subject_id__in=accounts) | Q(subject__author_id__in=accounts)
+    )
+    if exclude_case_id:
+        qs = qs.exclude(pk=exclude_case_id)
+    return list(
+        qs.select_related("subject", "category", "resolved_by").order_by("-opened_at", "-id")[:limit]
+    )
+
+
+def subject_signals(subject: Subject) -> list[dict]:
+    """The signal kinds known for the subject's account, with how many accounts share each."""
+    accounts = _account_ids_of(subject)
+    if not accounts:
+        return []
+    shared = SubjectSignal.objects.filter(signal_id=OuterRef("signal_id")).values("signal_id").annotate(
+        n=Count("subject_id")).values("n")
+    return list(
+        SubjectSignal.objects.filter(subject_id__in=accounts)
+        .values("signal__kind", "signal__value_hash")
+        .annotate(accounts=Subquery(shared))
+        .order_by("signal__kind", "signal__value_hash")
+    )
+
+
+def linked_accounts(subject: Subject, *, limit: int = CASE_PAGE_LINKED) -> list[dict]:
+    """Accounts that share a signal with the subject's account, with the kinds of signal they share
+    and their case history (three queries however many links there are)."""
+    accounts = _account_ids_of(subject)
+    if not accounts:
+        return []
+    my_signals = SubjectSignal.objects.filter(subject_id__in=accounts).values("signal_id")
+    linked = list(
+        Subject.objects.filter(kind=Subject.Kind.ACCOUNT, signal_links__signal_id__in=my_signals)
+        .exclude(pk__in=accounts)
+        .annotate(shared_count=Count("signal_links__signal_id", distinct=True))
+        .order_by("-shared_count", "pk")[:limit]
+    )
+    if not linked:
+        return []
+    ids = [s.pk for s in linked]
+    kinds: dict[int, list[str]] = {pk: [] for pk in ids}
+    for row in (
+        SubjectSignal.objects.filter(subject_id__in=ids, signal_id__in=my_signals)
+        .values("subject_id", "signal__kind").distinct().order_by("subject_id", "signal__kind")
+    ):
+        kinds[row["subject_id"]].append(row["signal__kind"])
+    by_account: dict[int, list] = {pk: [] for pk in ids}
+    for case in (
+        Case.objects.filter(Q(subject_id__in=ids) | Q(subject__author_id__in=ids))
+        .select_related("subject", "category").order_by("-opened_at", "-id")[:LINKED_CASES_PER_PAGE]
+    ):
+        owner = case.subject_id if case.subject_id in by_account else case.subject.author_id
+        if owner in by_account:
+            by_account[owner].append(case)
+    kind_labels = dict(Signal.Kind.choices)
+    return [
+        {
+            "account": account,
+            "shared_kinds": [kind_labels.get(k, k) for k in kinds[account.pk]],
+            "cases": by_account[account.pk],
+            "actioned": sum(1 for c in by_account[account.pk] if c.resolution == Case.Resolution.ACTIONED),
+            "open": sum(1 for c in by_account[account.pk] if c.is_open),
+        }
+        for account in linked
+    ]
+
+
+def case_reports(case: Case, *, limit: int = CASE_PAGE_REPORTS) -> dict:
+    """The newest reports, and all reports grouped by source and category (for cases with many)."""
+    latest = list(
+        Report.objects.filter(case_id=case.pk).select_related("category", "trusted_flagger")
+        .order_by("-received_at", "-id")[:limit]
+    )
+    groups = list(
+        Report.objects.filter(case_id=case.pk)
+        .values("source", "category__name")
+        .annotate(count=Count("id"), reporters=Count("reporter_ref", distinct=True),
+                  first=Min("received_at"), last=Max("received_at"))
+        .order_by("-count", "source")
+    )
+    return {"latest": latest, "groups": groups, "shown": len(latest), "total": case.report_count or len(latest)}
+
+
+def case_page(user, case: Case, *, now=None) -> dict:
+    """Everything the case page shows, in a fixed number of queries however much the case holds."""
+    now = now or timezone.now()
+    subject = case.subject
+    events = list(
+        CaseEvent.objects.filter(case_id=case.pk).select_related("actor").order_by("-created_at", "-id")[
+            :CASE_PAGE_EVENTS]
+    )
+    notes = list(Note.objects.filter(case_id=case.pk).select_related("author").order_by("created_at", "id"))
+    evidence = list(Evidence.objects.filter(case_id=case.pk).select_related("captured_by").order_by("captured_at", "id"))
+    crossings = list(SlaCrossing.objects.filter(case_id=case.pk).order_by("crossed_at"))
+    return {
+        "case": case,
+        "subject": subject,
+        "reports": case_reports(case),
+        "history": subject_history(subject, exclude_case_id=case.pk),
+        "signals": subject_signals(subject),
+        "linked": linked_accounts(subject),
+        "events": events,
+        "notes": notes,
+        "evidence": evidence,
+        "sla": sla_view(case, crossings, now=now),
+        "claim_expires_at": claim_expires_at(case),
+        "now": now,
+    }
+
+
+def case_page_choices(case: Case) -> dict:
+    """Choices for the action forms: people to hand off to or ask, teams, categories."""
+    return {
+        "workers": list(case_workers().only("id", "username", "first_name", "last_name")),
+        "teams": list(Team.objects.order_by("name").only("id", "slug", "name")),
+        "categories": list(Category.objects.filter(is_active=True).select_related("parent").order_by(
+            "parent__position", "parent__name", "position", "name")),
+    }
+
+
+def claim_expires_at(case: Case):
+    """When an idle claim goes back to the queue (None when not claimed or the queue has no timeout)."""
+    if case.status != CaseStatus.IN_REVIEW or case.claimed_at is None or not case.queue.claim_timeout_minutes:
+        return None
+    last = max(case.claimed_at, case.last_activity_at or case.claimed_at)
+    return last + timedelta(minutes=case.queue.claim_timeout_minutes)
+
+
+def _target(case: Case, due) -> timedelta:
+    # due = opened + target + paused (cases.sla.due_times)
+    return due - case.opened_at - timedelta(seconds=case.sla_paused_seconds)
+
+
+def sla_view(case: Case, crossings: list, *, now) -> list[dict]:
+    """First-touch and resolution clocks with their due time, state and any recorded crossings."""
+    marks: dict[str, list] = {}
+    for crossing in crossings:
+        marks.setdefault(crossing.clock, []).append(crossing)
+    clocks = []
+    for clock, label, due, done_at in (
+        (SlaCrossing.Clock.FIRST_TOUCH, "First touch", case.first_touch_due_at, case.first_touched_at),
+        (SlaCrossing.Clock.RESOLUTION, "Resolution", case.resolution_due_at, case.resolved_at),
+    ):
+        recorded = {c.level for c in marks.get(clock, []) if due is None or c.due_at == due}
+        if due is None:
+            state = "none"
+        elif done_at is not None:
+            state = "met" if done_at <= due else "missed"
+        elif case.sla_paused_at is not None:
+            state = "paused"
+        elif due <= now or SlaCrossing.Level.BREACHED in recorded:
+            state = "breached"
+        elif SlaCrossing.Level.AT_RISK in recorded or due - now <= _target(case, due) * AT_RISK_REMAINING:
+            state = "at_risk"
+        else:
+            state = "running"
+        clocks.append({"clock": clock, "label": label, "due": due, "done_at": done_at, "state": state,
+                       "crossings": marks.get(clock, [])})
+    return clocks
+
+
+# --------------------------------------------------------------------------- my work and search
+
+
+def my_work(user, *, resolved_limit: int = 20) -> dict:
+    """Cases assigned to me, cases I put on hold, cases I was asked to help with, and recent results."""
+    base = Case.objects.select_related("subject", "queue", "category", "assignee", "held_for", "held_for_team")
+    teams = _user_team_ids(user)
+    return {
+        "assigned": list(base.filter(assignee_id=user.pk, status__in=[
+            CaseStatus.IN_REVIEW, CaseStatus.ESCALATED, CaseStatus.AWAITING_APPROVAL]).order_by(
+            "priority", "resolution_due_at", "id")[:LIST_PAGE_SIZE]),
+        "on_hold": list(base.filter(assignee_id=user.pk, status=CaseStatus.ON_HOLD).order_by(
+            "priority", "resolution_due_at", "id")[:LIST_PAGE_SIZE]),
+        "asked_to_help": list(base.filter(Q(held_for_id=user.pk) | Q(held_for_team_id__in=teams),
+                                          status=CaseStatus.ON_HOLD).exclude(assignee_id=user.pk)
+                              .order_by("priority", "resolution_due_at", "id")[:LIST_PAGE_SIZE]),
+        "resolved": list(base.filter(resolved_by_id=user.pk, status=CaseStatus.RESOLVED).order_by(
+            "-resolved_at", "-id")[:resolved_limit]),
+    }
+
+
+_CASE_ID = re.compile(r"^(?:case\s*)?#?\s*(\d{1,18})$", re.IGNORECASE)
+
+
+def case_search(user, query: str, *, limit: int = LIST_PAGE_SIZE) -> list[Case]:
+    """Cases matching a case id (`123`, `#123`), a subject external id or handle (`@name`), or a
+    report external id, among the cases the user may see; newest first. Exact matches only, so
+    every branch is an index lookup."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    match = Q(subject__external_id=query) | Q(subject__author__external_id=query)
+    handle = query.removeprefix("@")
+    if handle:
+        match |= Q(subject__handle__iexact=handle) | Q(subject__author__handle__iexact=handle)
+    match |= Q(pk__in=Report.objects.filter(external_id=query).values("case_id"))
+    id_match = _CASE_ID.match(query)
+    if id_match:
+        match |= Q(pk=int(id_match.group(1)))
+    return list(
+        Case.objects.filter(match).filter(case_access_q(user))
+        .select_related("subject", "queue", "category", "assignee")
+        .order_by("-opened_at", "-id")[:limit]
+    )
+
+
+def case_queryset():
+    """The base queryset the case FilterSet narrows (HTML list and API alike)."""
+    return Case.objects.all()
+
+
+def case_list(user, filterset_qs, *, before_id: int | None = None, limit: int = LIST_PAGE_SIZE):
+    """A page of the (filtered) case list, newest id first, keyset-paginated by id."""
+    qs = filterset_qs.filter(case_access_q(user)).select_related("subject", "queue", "category", "assignee")
+    if before_id:
+        qs = qs.filter(pk__lt=before_id)
+    rows = list(qs.order_by("-id")[: limit + 1])
+    return rows[:limit], (rows[limit - 1].pk if len(rows) > limit else None)
