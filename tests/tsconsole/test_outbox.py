@@ -3,10 +3,12 @@ the email / chat / in-app channels, and claims that concurrent relays never shar
 
 import json
 import random
+import re
 import socket
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -395,6 +397,8 @@ def test_a_claim_skips_rows_another_relay_has_locked():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_relays_running_at_once_deliver_every_message_exactly_once(settings):
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("concurrent relays need PostgreSQL (the SQLite demo runs one worker)")
     settings.OUTBOX_BATCH_SIZE = 2
     with Receiver(delay=0.05) as receiver:
         messages = [_webhook(receiver.url, key=f"k{i}") for i in range(16)]
@@ -447,3 +451,22 @@ def test_inconsistent_relay_settings_stop_start_up(tmp_path, overrides, fragment
 
     result = _boot(tmp_path, **overrides)
     assert result.returncode != 0 and fragment in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_receiver_snippet_in_the_readme_verifies_a_real_delivery():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [snippet] = [block for block in re.findall(r"```python\n(.*?)```", readme, re.S)
+                 if "def verify_tsconsole_signature" in block]
+    namespace: dict = {}
+    exec(compile(snippet, "README.md", "exec"), namespace)
+    verify = namespace["verify_tsconsole_signature"]
+    with Receiver() as receiver:
+        _webhook(receiver.url)
+        outbox.outbox_relay()
+    [request] = receiver.requests
+    ts, signature = request.headers["x-tsconsole-timestamp"], request.headers["x-tsconsole-signature"]
+    assert verify("s3cret", request.body, ts, signature)
+    assert not verify("s3cret", request.body + b" ", ts, signature)
+    assert not verify("s3cret", request.body, str(int(ts) - 301), signature)
+    assert not verify("wrong", request.body, ts, signature)
