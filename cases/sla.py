@@ -9,12 +9,13 @@ def sla_target(queue_id: int, priority: int) -> QueueSla | None:
     return QueueSla.objects.filter(queue_id=queue_id, priority=priority).first()
 
 
-def due_times(queue_id: int, priority: int, start: datetime, *, paused_seconds: int = 0) -> tuple:
+def due_times(queue_id: int, priority: int, start: datetime, *, paused_seconds: int = 0, targets=None) -> tuple:
     """(first_touch_due_at, resolution_due_at) from `start`, shifted by time spent paused on hold.
 
-    A queue without a target for this priority has no clock (None, None).
+    A queue without a target for this priority has no clock (None, None). `targets`, a mapping
+    {(queue_id, priority): QueueSla} loaded once, spares a query per case when many are timed at once.
     """
-    target = sla_target(queue_id, priority)
+    target = targets.get((queue_id, priority)) if targets is not None else sla_target(queue_id, priority)
     if target is None:
         return None, None
     shift = timedelta(seconds=paused_seconds)
@@ -24,10 +25,10 @@ def due_times(queue_id: int, priority: int, start: datetime, *, paused_seconds: 
     )
 
 
-def apply_due_times(case: Case) -> list[str]:
+def apply_due_times(case: Case, *, targets=None) -> list[str]:
     """Set a case's due times from its queue, priority and opening time; returns the changed fields."""
     case.first_touch_due_at, case.resolution_due_at = due_times(
-        case.queue_id, case.priority, case.opened_at, paused_seconds=case.sla_paused_seconds
+        case.queue_id, case.priority, case.opened_at, paused_seconds=case.sla_paused_seconds, targets=targets
     )
     return ["first_touch_due_at", "resolution_due_at"]
 
