@@ -207,7 +207,7 @@ class Command(BaseCommand):
                         'https://platform.example/c/' || b.n, author.id,
                         now() - random() * interval '200 days', now()
                     FROM bench_subject b
-                    JOIN bench_subject author ON author.n = 1 + ((b.n * 7919) %% %(a)s)
+                    JOIN bench_subject author ON author.n = 1 + ((b.n::bigint * 7919) %% %(a)s)
                     WHERE b.n > %(a)s
                 """.replace("%(texts)s", "[" + ", ".join(_sql_literal(d) for d in DESCRIPTIONS) + "]"),
                     {"p": prefix, "a": n_accounts, "nt": len(DESCRIPTIONS)})
@@ -336,7 +336,7 @@ class Command(BaseCommand):
                 notifier_name, notifier_email, good_faith_statement, trusted_flagger_id, submitted_by_id,
                 received_at, created_at)
             SELECT src, %(p)s || '-r-' || b.i || '-' || j, b.subject_id, b.id, b.category_id,
-                   CASE WHEN src = 'automated' THEN '' ELSE 'reporter-' || ((b.i * 31 + j * 7919) %% 400000) END,
+                   CASE WHEN src = 'automated' THEN '' ELSE 'reporter-' || ((b.i::bigint * 31 + j * 7919) %% 400000) END,
                    (ARRAY%(texts)s)[1 + ((b.i + j) %% %(nt)s)],
                    CASE WHEN src = 'automated' THEN 'model-v3' ELSE '' END,
                    CASE WHEN src = 'automated' THEN round((0.55 + random() * 0.45)::numeric, 3)::float8 END,
