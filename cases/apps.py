@@ -11,6 +11,7 @@ class CasesConfig(AppConfig):
         from tsconsole.slots import Panel, register_panel
 
         from . import demo, selectors
+        from .services import intake  # noqa: F401 - connects the intake-context invalidation signals
 
         register_seeder("cases", demo.seed, order=10)
 

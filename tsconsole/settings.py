@@ -10,6 +10,9 @@ VAR_DIR = Path(env.env_str("TSCONSOLE_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env.env_bool("DEBUG", False)
 DEMO_MODE = env.env_bool("TSCONSOLE_DEMO", False)
 SECRET_KEY = env.env_str("SECRET_KEY", required=not DEBUG) or "insecure-development-key-only-for-debug"
+# Key of the HMAC-SHA256 that turns raw signals (emails, device ids, IPs, card fingerprints) into the
+# hashes stored for linking accounts; rotating it unlinks new sightings from old ones.
+SIGNAL_HASH_KEY = env.env_str("SIGNAL_HASH_KEY") or SECRET_KEY
 ALLOWED_HOSTS = env.env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.env_list("CSRF_TRUSTED_ORIGINS", [])
 PORT = env.env_int("PORT", 8000, minimum=1, maximum=65535)

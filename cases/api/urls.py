@@ -1,9 +1,14 @@
 from django.urls import path
 
-from . import cases, queues, taxonomy
+from . import cases, queues, reports, routing, taxonomy
 
 urlpatterns = [
     path("categories/", taxonomy.CategoryList.as_view(), name="api-categories"),
+    path("reports/", reports.ReportIntake.as_view(), name="api-reports"),
+    path("routing-rules/", routing.RoutingRuleList.as_view(), name="api-routing-rules"),
+    path("routing-rules/<int:pk>/", routing.RoutingRuleDetail.as_view(), name="api-routing-rule-detail"),
+    path("trusted-flaggers/", routing.TrustedFlaggerList.as_view(), name="api-trusted-flaggers"),
+    path("trusted-flaggers/<int:pk>/", routing.TrustedFlaggerDetail.as_view(), name="api-trusted-flagger-detail"),
     path("queues/", queues.QueueListCreate.as_view(), name="api-queues"),
     path("queues/<slug:slug>/", queues.QueueDetail.as_view(), name="api-queue-detail"),
     path("queues/<slug:slug>/claim/", queues.QueueClaim.as_view(), name="api-queue-claim"),
