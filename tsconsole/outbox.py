@@ -159,8 +159,8 @@ def _http_post(url: str, body: bytes, headers: dict[str, str]) -> None:
             raise DeliveryFailed(f"{answer} (redirect to {exc.headers.get('Location', '?')}); deliveries do not "
                                  "follow redirects, so update the endpoint URL.")
         if code in (408, 429):
-            raise DeliveryFailed(f"{answer} (the endpoint asked us to slow down).",
-                                 retry_after=_retry_after(exc.headers))
+            reason = "rate limited by the endpoint" if code == 429 else "the endpoint timed out reading the request"
+            raise DeliveryFailed(f"{answer} ({reason}).", retry_after=_retry_after(exc.headers))
         if 400 <= code < 500:
             raise DeliveryFailed(f"{answer} (the endpoint refused the request: check its URL, that it accepts "
                                  "POST, and that it verifies signatures with the current secret).")

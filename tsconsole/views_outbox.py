@@ -3,6 +3,7 @@
 import json
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -73,7 +74,8 @@ def outbox_retry(request, pk: int):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Delivery queued again; the relay will send it within a few seconds.")
+        messages.success(request, "Delivery queued again; the relay sends it on its next run "
+                                  f"(every {settings.OUTBOX_RELAY_INTERVAL_SECONDS} s).")
     return redirect("outbox-detail", pk=pk)
 
 

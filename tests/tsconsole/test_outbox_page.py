@@ -136,7 +136,7 @@ def test_retrying_a_dead_delivery_resets_it_audits_it_and_the_relay_then_deliver
                                        attempts=8, last_error="Gave up after 8 attempts. Last error: HTTP 500",
                                        next_attempt_at=timezone.now() + timedelta(days=1))
         response = admin_client.post(reverse("outbox-retry", args=[message.pk]), follow=True)
-        assert "queued again" in response.content.decode()
+        assert "queued again; the relay sends it on its next run" in response.content.decode()
         message.refresh_from_db()
         assert (message.status, message.attempts) == (Status.PENDING, 0)
         assert message.next_attempt_at <= timezone.now()
