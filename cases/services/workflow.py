@@ -129,14 +129,12 @@ def case_claim_next(*, queue: Queue | str, actor) -> Case | None:
     One UPDATE picks and assigns the case (sets assignee, claimed_at, first touch, in_review) and
     the `claimed` event is written in the same transaction. Returns None when the queue is empty.
     """
-    if not isinstance(queue, Queue) or not user_may_work_queue(actor, queue.pk):
-        slug = queue.slug if isinstance(queue, Queue) else queue
-        found = queue_workable(actor, slug)
-        if found is None:
-            if Queue.objects.filter(slug=slug).exists():
-                raise NotAllowed(f"You may not work the queue “{slug}”: it is reserved for other teams.")
-            raise NotFound(f"There is no active queue “{slug}”.")
-        queue = found
+    slug = queue.slug if isinstance(queue, Queue) else queue
+    queue = queue_workable(actor, slug)
+    if queue is None:
+        if Queue.objects.filter(slug=slug, is_active=True).exists():
+            raise NotAllowed(f"You may not work the queue “{slug}”: it is reserved for other teams.")
+        raise NotFound(f"There is no active queue “{slug}”.")
     check_transition(CaseStatus.OPEN, CaseStatus.IN_REVIEW)
     now = timezone.now()
     with transaction.atomic():

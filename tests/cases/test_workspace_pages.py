@@ -1,0 +1,429 @@
+"""Workspace pages: queues, claim next, the case page and its forms (plain and htmx), evidence
+downloads, my work, search, the case list, access, and flat query counts."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Case, CaseEvent, CaseStatus, Evidence, Note
+from cases.services import workflow
+from cases.sla import apply_due_times
+from tests.factories import (
+    AccountFactory,
+    CaseEventFactory,
+    CaseFactory,
+    CategoryFactory,
+    ContentFactory,
+    NoteFactory,
+    QueueFactory,
+    QueueSlaFactory,
+    ReportFactory,
+    SignalFactory,
+    SlaCrossingFactory,
+    SubjectSignalFactory,
+    TeamFactory,
+    TeamMembershipFactory,
+)
+from tsconsole.models import AuditEntry
+from tsconsole.roles import ANALYST
+from tsconsole.slots import _SLOTS, Panel, register_panel
+
+pytestmark = pytest.mark.django_db
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def as_analyst(client, analyst):
+    client.force_login(analyst)
+    return client
+
+
+@pytest.fixture
+def helper(make_user):
+    return make_user(ANALYST, username="helen")
+
+
+def rich_case(n: int, *, queue=None, sensitive=False) -> Case:
+    """A case with n reports, n events, n notes, n linked accounts (each with a case), and history."""
+    queue = queue or QueueFactory()
+    QueueSlaFactory(queue=queue, priority=1, first_touch_minutes=30, resolution_minutes=120)
+    account = AccountFactory(handle=f"suspect{n}")
+    content = ContentFactory(author=account, text="Buy followers now")
+    case = CaseFactory(queue=queue, subject=content, priority=1, category=CategoryFactory(sensitive=sensitive),
+                       priority_reasons=["High severity category", {"text": "3 distinct reporters"}],
+                       opened_at=timezone.now() - timedelta(minutes=100))
+    case.save(update_fields=apply_due_times(case))
+    device = SignalFactory()
+    SubjectSignalFactory(subject=account, signal=device)
+    for i in range(n):
+        ReportFactory(case=case, source="user_report" if i % 2 else "automated", classifier_label="spam",
+                      classifier_score=0.9, description=f"report {i}")
+        CaseEventFactory(case=case, verb="note_added")
+        NoteFactory(case=case, body=f"note {i}")
+        linked = AccountFactory()
+        SubjectSignalFactory(subject=linked, signal=device)
+        CaseFactory(subject=linked, status=CaseStatus.RESOLVED, resolution="actioned")
+        CaseFactory(subject=ContentFactory(author=account), status=CaseStatus.RESOLVED, resolution="no_violation")
+    Case.objects.filter(pk=case.pk).update(report_count=n, reporter_count=n)
+    SlaCrossingFactory(case=case, clock="first_touch", level="at_risk", due_at=case.first_touch_due_at)
+    case.refresh_from_db()
+    return case
+
+
+# --------------------------------------------------------------------------- queues
+
+
+def test_queue_page_shows_counts_and_only_workable_queues(as_analyst, analyst):
+    queue = QueueFactory(name="Spam desk", slug="spam-desk")
+    QueueSlaFactory(queue=queue, priority=2, first_touch_minutes=60, resolution_minutes=240)
+    now = timezone.now()
+    CaseFactory(queue=queue, resolution_due_at=now - timedelta(minutes=1))  # breached
+    CaseFactory(queue=queue, resolution_due_at=now + timedelta(minutes=30))  # < 25% of 240 left
+    CaseFactory(queue=queue, resolution_due_at=now + timedelta(hours=3))  # fine
+    CaseFactory(queue=queue, status=CaseStatus.IN_REVIEW, assignee=analyst, resolution_due_at=now + timedelta(hours=3))
+    CaseFactory(queue=queue, status=CaseStatus.RESOLVED)
+    hidden = QueueFactory(name="Legal only")
+    hidden.allowed_teams.add(TeamFactory())
+    response = as_analyst.get(reverse("queue-list"))
+    assert response.status_code == 200
+    [row] = [r for r in response.context["summaries"] if r["queue"] == queue]
+    assert (row["open_count"], row["unassigned"], row["in_progress"], row["breached"], row["at_risk"]) == (4, 3, 1, 1, 1)
+    html = response.content.decode()
+    assert "Spam desk" in html and "Legal only" not in html
+    assert 'data-shortcut="n"' in html and "data-keynav" in html
+
+
+def test_queue_page_htmx_refresh_renders_only_the_table(as_analyst):
+    response = as_analyst.get(reverse("queue-list"), **HTMX)
+    assert response.status_code == 200
+    assert b"<html" not in response.content and b"data-testid=\"queue-table\"" in response.content
+
+
+def test_get_next_case_opens_it_and_an_empty_queue_says_so(as_analyst, analyst):
+    queue = QueueFactory(slug="desk")
+    case = CaseFactory(queue=queue)
+    response = as_analyst.post(reverse("queue-claim-next", args=["desk"]))
+    assert response.status_code == 302 and response["Location"] == reverse("case-detail", args=[case.pk])
+    assert Case.objects.get(pk=case.pk).assignee == analyst
+    response = as_analyst.post(reverse("queue-claim-next", args=["desk"]), follow=True)
+    assert "no unassigned cases" in response.content.decode()
+
+
+def test_get_next_from_a_queue_of_another_team_is_refused(as_analyst):
+    queue = QueueFactory(slug="locked")
+    queue.allowed_teams.add(TeamFactory())
+    CaseFactory(queue=queue)
+    response = as_analyst.post(reverse("queue-claim-next", args=["locked"]))
+    assert response.status_code == 403
+    assert "reserved for other teams" in response.content.decode()
+
+
+# --------------------------------------------------------------------------- the case page
+
+
+def test_case_page_shows_every_section(as_analyst):
+    case = rich_case(3)
+    response = as_analyst.get(reverse("case-detail", args=[case.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for testid in ("case-header", "subject-panel", "reports", "history", "linked-accounts", "timeline", "notes",
+                   "evidence", "case-actions", "sla-clocks"):
+        assert f'data-testid="{testid}"' in html, testid
+    assert "@suspect3" in html and "Buy followers now" in html
+    assert "High severity category" in html and "3 distinct reporters" in html
+    assert html.count('data-testid="linked-account"') == 3
+    assert "shares device" in html
+    assert "At risk" in html  # the recorded crossing
+    assert 'data-shortcut="e"' in html
+
+
+def test_case_page_renders_the_case_slot(as_analyst, tmp_path, settings):
+    template_dir = tmp_path / "tpl"
+    (template_dir / "x").mkdir(parents=True)
+    (template_dir / "x" / "panel.html").write_text('<section data-testid="slot-panel">{{ panel.label }}</section>')
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], template_dir]}]
+    register_panel("case", Panel(key="test.panel", template="x/panel.html", capability="case.view",
+                                 context=lambda request, case: {"label": f"panel for {case.pk}"}))
+    try:
+        case = CaseFactory()
+        html = as_analyst.get(reverse("case-detail", args=[case.pk])).content.decode()
+        assert f'<section data-testid="slot-panel">panel for {case.pk}</section>' in html
+    finally:
+        _SLOTS["case"].pop("test.panel")
+
+
+def test_support_agents_never_reach_cases_notes_or_evidence(client, support_agent, analyst):
+    case = workflow.case_claim(case=CaseFactory(), actor=analyst)
+    evidence = workflow.evidence_add(case=case, actor=analyst, text="secret extract")
+    client.force_login(support_agent)
+    assert client.get(reverse("case-detail", args=[case.pk])).status_code == 403
+    assert client.post(reverse("case-note-add", args=[case.pk]), {"body": "hi"}).status_code == 403
+    assert client.get(reverse("evidence-download", args=[evidence.pk])).status_code == 403
+    assert client.get(reverse("my-work")).status_code == 403
+    assert client.get(reverse("case-search"), {"q": str(case.pk)}).status_code == 403
+    assert not Note.objects.filter(case=case).exists()
+
+
+def test_case_of_another_teams_queue_is_not_found(as_analyst):
+    queue = QueueFactory()
+    queue.allowed_teams.add(TeamFactory())
+    case = CaseFactory(queue=queue)
+    assert as_analyst.get(reverse("case-detail", args=[case.pk])).status_code == 404
+
+
+def test_a_helper_from_another_team_sees_the_case_they_were_asked_about(client, analyst, helper):
+    team = TeamFactory()
+    TeamMembershipFactory(team=team, user=analyst)
+    queue = QueueFactory()
+    queue.allowed_teams.add(team)
+    case = workflow.case_claim(case=CaseFactory(queue=queue), actor=analyst)
+    client.force_login(helper)
+    assert client.get(reverse("case-detail", args=[case.pk])).status_code == 404
+    workflow.case_hold(case=case, reason="Need your language", helper=helper, actor=analyst)
+    response = client.get(reverse("case-detail", args=[case.pk]))
+    assert response.status_code == 200 and "Take over and resume" in response.content.decode()
+
+
+# --------------------------------------------------------------------------- forms: plain POST and htmx
+
+
+def test_note_plain_post_redirects_with_a_message(as_analyst, analyst):
+    case = workflow.case_claim(case=CaseFactory(), actor=analyst)
+    response = as_analyst.post(reverse("case-note-add", args=[case.pk]), {"body": "Looked at it"}, follow=True)
+    assert response.redirect_chain[-1][0].endswith(f"/cases/{case.pk}/#notes")
+    assert "Note added." in response.content.decode() and "Looked at it" in response.content.decode()
+
+
+def test_note_htmx_returns_fragments_out_of_band(as_analyst, analyst):
+    case = workflow.case_claim(case=CaseFactory(), actor=analyst)
+    response = as_analyst.post(reverse("case-note-add", args=[case.pk]), {"body": "Via htmx"}, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="notes"' in html and 'id="timeline"' in html and html.count('hx-swap-oob="true"') >= 3
+    assert "Via htmx" in html and "added a note" in html and "<html" not in html
+
+
+def test_errors_are_messages_with_their_4xx_status(as_analyst, analyst, helper):
+    case = workflow.case_claim(case=CaseFactory(), actor=helper)
+    # a bad input: 400, the typed text is kept
+    response = as_analyst.post(reverse("case-note-add", args=[case.pk]), {"body": "   "})
+    assert response.status_code == 400 and "The note is required." in response.content.decode()
+    # the wrong state: someone else holds it
+    response = as_analyst.post(reverse("case-resolve", args=[case.pk]), {"reason": "fine"})
+    assert response.status_code == 409
+    assert "assigned to helen; only they can resolve it" in response.content.decode()
+    # the same through htmx: the message fragment, retargeted at the message area
+    response = as_analyst.post(reverse("case-resolve", args=[case.pk]), {"reason": "fine"}, **HTMX)
+    assert response.status_code == 409 and response["HX-Retarget"] == "#case-messages"
+    assert "only they can resolve it" in response.content.decode()
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.IN_REVIEW
+
+
+def test_resolved_case_page_keeps_text_on_error(as_analyst, analyst):
+    case = workflow.case_claim(case=CaseFactory(), actor=analyst)
+    response = as_analyst.post(reverse("case-resolve", args=[case.pk]), {"reason": ""})
+    assert response.status_code == 400
+
+
+def test_claim_hold_resume_handoff_resolve_through_the_pages(client, analyst, helper, make_user):
+    other = make_user(ANALYST, username="otto")
+    case = CaseFactory()
+    client.force_login(analyst)
+    assert client.post(reverse("case-claim", args=[case.pk])).status_code == 302
+    assert client.post(reverse("case-handoff", args=[case.pk]), {"to": "otto", "reason": "yours"}).status_code == 302
+    assert Case.objects.get(pk=case.pk).assignee == other
+    client.force_login(other)
+    client.post(reverse("case-hold", args=[case.pk]), {"helper": f"user:{helper.pk}", "reason": "context?"})
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.ON_HOLD
+    client.force_login(helper)
+    client.post(reverse("case-resume", args=[case.pk]))
+    assert Case.objects.get(pk=case.pk).assignee == helper
+    response = client.post(reverse("case-resolve", args=[case.pk]), {"reason": "Parody account"}, follow=True)
+    assert "resolved as no violation" in response.content.decode()
+    verbs = list(CaseEvent.objects.filter(case=case).order_by("id").values_list("verb", flat=True))
+    assert verbs == ["claimed", "handed_off", "held", "resumed", "resolved"]
+
+
+def test_hold_for_a_team_through_the_page(client, analyst):
+    team = TeamFactory(slug="policy-y")
+    case = workflow.case_claim(case=CaseFactory(), actor=analyst)
+    client.force_login(analyst)
+    client.post(reverse("case-hold", args=[case.pk]), {"helper": f"team:{team.pk}", "reason": "policy?"})
+    assert Case.objects.get(pk=case.pk).held_for_team == team
+
+
+def test_priority_category_tags_and_release_through_the_page(as_analyst, analyst):
+    case = workflow.case_claim(case=CaseFactory(), actor=analyst)
+    target = CategoryFactory(slug="target-cat")
+    as_analyst.post(reverse("case-priority", args=[case.pk]), {"priority": "0", "reason": "threat"})
+    as_analyst.post(reverse("case-category", args=[case.pk]), {"category": "target-cat", "reason": "better fit"})
+    response = as_analyst.post(reverse("case-tags", args=[case.pk]), {"tags": "ring scam"}, **HTMX)
+    assert response.status_code == 200 and "#ring" in response.content.decode()
+    as_analyst.post(reverse("case-release", args=[case.pk]), {"reason": "out of time"})
+    case.refresh_from_db()
+    assert (case.priority, case.category, case.status) == (0, target, CaseStatus.OPEN)
+    assert set(case.tags.values_list("name", flat=True)) == {"ring", "scam"}
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+def test_evidence_upload_download_and_reveal(as_analyst, analyst):
+    case = workflow.case_claim(case=CaseFactory(category=CategoryFactory(sensitive=True)), actor=analyst)
+    upload = SimpleUploadedFile("gore.png", PNG, content_type="image/png")
+    response = as_analyst.post(reverse("case-evidence-add", args=[case.pk]), {"file": upload, "description": "post"})
+    assert response.status_code == 302
+    evidence = Evidence.objects.get(case=case)
+    assert evidence.sensitive and evidence.content_type == "image/png"
+    page = as_analyst.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert 'data-testid="evidence-blurred"' in page and evidence.sha256 in page
+
+    download = as_analyst.get(reverse("evidence-download", args=[evidence.pk]))
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment;") and "gore.png" in download["Content-Disposition"]
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert download["Content-Type"] == "image/png"
+    assert b"".join(download.streaming_content) == PNG
+    assert AuditEntry.objects.filter(verb="evidence.download", object_ref=str(evidence.pk), actor=analyst).exists()
+
+    response = as_analyst.post(reverse("evidence-reveal", args=[evidence.pk]))
+    assert response.status_code == 302
+    page = as_analyst.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert 'data-testid="evidence-revealed"' in page and 'data-testid="evidence-blurred"' not in page
+    assert CaseEvent.objects.filter(case=case, verb="evidence_revealed", actor=analyst).count() == 1
+
+
+def test_text_evidence_through_the_page_and_as_a_download(as_analyst, analyst):
+    case = workflow.case_claim(case=CaseFactory(), actor=analyst)
+    response = as_analyst.post(reverse("case-evidence-add", args=[case.pk]), {"text": "<script>x</script>"}, **HTMX)
+    assert response.status_code == 200 and "&lt;script&gt;" in response.content.decode()
+    evidence = Evidence.objects.get(case=case)
+    download = as_analyst.get(reverse("evidence-download", args=[evidence.pk]))
+    assert download["Content-Type"] == "text/plain; charset=utf-8"
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert download.content == b"<script>x</script>"
+
+
+def test_refused_upload_is_a_400_with_the_reason(as_analyst, analyst):
+    case = workflow.case_claim(case=CaseFactory(), actor=analyst)
+    upload = SimpleUploadedFile("x.exe", b"MZ\x90\x00binary\x00", content_type="application/octet-stream")
+    response = as_analyst.post(reverse("case-evidence-add", args=[case.pk]), {"file": upload})
+    assert response.status_code == 400 and "not accepted as evidence" in response.content.decode()
+
+
+def test_evidence_of_a_case_you_cannot_see_is_not_found(client, analyst, make_user):
+    queue = QueueFactory()
+    queue.allowed_teams.add(TeamFactory())
+    case = CaseFactory(queue=queue)
+    evidence = Evidence.objects.create(case=case, kind="text", text_extract="x", content_type="text/plain", size=1,
+                                       sha256="0" * 64, captured_by=analyst)
+    client.force_login(make_user(ANALYST, username="outsider"))
+    assert client.get(reverse("evidence-download", args=[evidence.pk])).status_code == 404
+    assert client.post(reverse("evidence-reveal", args=[evidence.pk])).status_code == 404
+
+
+# --------------------------------------------------------------------------- my work, search, list
+
+
+def test_my_work_sections(client, analyst, helper):
+    mine = workflow.case_claim(case=CaseFactory(), actor=analyst)
+    held = workflow.case_claim(case=CaseFactory(), actor=analyst)
+    workflow.case_hold(case=held, reason="help", helper=helper, actor=analyst)
+    done = workflow.case_claim(case=CaseFactory(), actor=analyst)
+    workflow.case_resolve_no_violation(case=done, reason="fine", actor=analyst)
+    client.force_login(analyst)
+    work = client.get(reverse("my-work")).context["work"]
+    assert [c.pk for c in work["assigned"]] == [mine.pk]
+    assert [c.pk for c in work["on_hold"]] == [held.pk]
+    assert [c.pk for c in work["resolved"]] == [done.pk]
+    client.force_login(helper)
+    assert [c.pk for c in client.get(reverse("my-work")).context["work"]["asked_to_help"]] == [held.pk]
+
+
+def test_search_by_every_key_and_only_visible_cases(as_analyst):
+    account = AccountFactory(external_id="acct-991", handle="Shady")
+    case = CaseFactory(subject=account)
+    ReportFactory(case=case, external_id="ext-report-7")
+    locked_queue = QueueFactory()
+    locked_queue.allowed_teams.add(TeamFactory())
+    CaseFactory(queue=locked_queue, subject=AccountFactory(external_id="acct-992", handle="hidden"))
+    for query in (str(case.pk), f"#{case.pk}", "acct-991", "@shady", "Shady", "ext-report-7"):
+        results = as_analyst.get(reverse("case-search"), {"q": query}).context["results"]
+        assert [c.pk for c in results] == [case.pk], query
+    assert as_analyst.get(reverse("case-search"), {"q": "acct-992"}).context["results"] == []
+
+
+def test_case_list_filters_and_pages_by_keyset(as_analyst, analyst):
+    queue = QueueFactory(slug="listq")
+    cases = CaseFactory.create_batch(55, queue=queue)
+    mine = workflow.case_claim(case=cases[0], actor=analyst)
+    response = as_analyst.get(reverse("case-list"), {"queue": "listq"})
+    first = response.context["cases"]
+    assert len(first) == 50 and first[0].pk == cases[-1].pk
+    nxt = response.context["next_before"]
+    second = as_analyst.get(reverse("case-list"), {"queue": "listq", "before": nxt}).context["cases"]
+    assert {c.pk for c in first} | {c.pk for c in second} == {c.pk for c in cases}
+    assert [c.pk for c in as_analyst.get(reverse("case-list"), {"assignee": "me"}).context["cases"]] == [mine.pk]
+    assert len(as_analyst.get(reverse("case-list"), {"status": ["in_review"]}).context["cases"]) == 1
+    partial = as_analyst.get(reverse("case-list"), {"queue": "listq"}, **HTMX)
+    assert b"<html" not in partial.content and b"Older cases" in partial.content
+
+
+# --------------------------------------------------------------------------- flat query counts
+
+
+def _count(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+        assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+# Everything on the case page: session, user, roles, unread badge, case, tags, reports (2),
+# history, signals, linked accounts (3), events, notes, evidence, SLA crossings, team check,
+# pickers (3), and the slot's panels. The ceiling leaves room for the slot panels other apps add.
+CASE_PAGE_MAX_QUERIES = 32
+
+
+def test_case_page_query_count_does_not_grow_with_the_case(as_analyst, django_assert_max_num_queries):
+    small, large = rich_case(5), rich_case(50)
+    with django_assert_max_num_queries(CASE_PAGE_MAX_QUERIES):
+        n_small = _count(as_analyst, reverse("case-detail", args=[small.pk]))
+    n_large = _count(as_analyst, reverse("case-detail", args=[large.pk]))
+    assert n_small == n_large
+
+
+QUEUE_PAGE_MAX_QUERIES = 8
+
+
+def test_queue_page_query_count_does_not_grow_with_cases_or_queues(as_analyst, django_assert_max_num_queries):
+    def grow(n):
+        for _ in range(n):
+            queue = QueueFactory()
+            QueueSlaFactory(queue=queue)
+            CaseFactory.create_batch(n, queue=queue, resolution_due_at=timezone.now() + timedelta(minutes=10))
+
+    grow(2)
+    with django_assert_max_num_queries(QUEUE_PAGE_MAX_QUERIES):
+        n_small = _count(as_analyst, reverse("queue-list"))
+    grow(8)
+    assert _count(as_analyst, reverse("queue-list")) == n_small
+
+
+def test_list_pages_query_counts_are_flat(as_analyst, analyst, helper):
+    def make(n):
+        for _ in range(n):
+            case = workflow.case_claim(case=CaseFactory(), actor=analyst)
+            ReportFactory(case=case, external_id=f"needle-{case.pk}")
+    make(3)
+    counts_small = [_count(as_analyst, reverse(name)) for name in ("my-work", "case-list")]
+    make(30)
+    counts_large = [_count(as_analyst, reverse(name)) for name in ("my-work", "case-list")]
+    assert counts_small == counts_large
