@@ -19,3 +19,10 @@ class CasesConfig(AppConfig):
             key="cases.queues", template="cases/_home_queues.html", capability="case.view",
             context=lambda request: {"queues": selectors.queue_open_summary()}, order=10,
         ))
+
+        from .selectors import escalations as escalation_selectors
+
+        register_panel("case", Panel(
+            key="cases.escalation", template="cases/_escalation_panel.html", capability="case.view",
+            context=lambda request, case: escalation_selectors.case_panel(request.user, case), order=20,
+        ))

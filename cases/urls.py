@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import workspace
+from .views import escalations, workspace
 
 urlpatterns: list = [
     path("queues/", workspace.queue_list, name="queue-list"),
@@ -22,4 +22,10 @@ urlpatterns: list = [
     path("evidence/<int:pk>/reveal/", workspace.evidence_reveal, name="evidence-reveal"),
     path("my-work/", workspace.my_work, name="my-work"),
     path("search/", workspace.case_search, name="case-search"),
+    path("cases/<int:pk>/escalate/", escalations.case_escalate, name="case-escalate"),
+    path("escalations/", escalations.escalation_list, name="escalations"),
+    path("escalations/<int:pk>/", escalations.escalation_detail, name="escalation-detail"),
+    path("escalations/<int:pk>/ack/", escalations.escalation_ack, name="escalation-ack"),
+    path("escalations/<int:pk>/findings/", escalations.escalation_findings, name="escalation-findings"),
+    path("escalations/<int:pk>/resolve/", escalations.escalation_resolve, name="escalation-resolve"),
 ]

@@ -46,6 +46,27 @@ CHECKS: list[UrlCheck] = [
     UrlCheck("api-schema", lambda w: reverse("api-schema"), EVERYONE, api=True),
     UrlCheck("api-docs", lambda w: reverse("api-docs"), EVERYONE, api=True),
     UrlCheck("api-categories", lambda w: reverse("api-categories"), {INTEGRATION, ANALYST, LEAD, QA_REVIEWER, ADMIN}, api=True),
+    # escalations: analysts see their own teams' escalations (the world's is sent to a team the
+    # walker is not in, so only leads reach it); anyone who works cases may escalate one.
+    UrlCheck("case-escalate", lambda w: reverse("case-escalate", args=[w.case.pk]), CASE_WORKERS),
+    UrlCheck("escalations", lambda w: reverse("escalations"), CASE_WORKERS),
+    UrlCheck("escalation-detail", lambda w: reverse("escalation-detail", args=[w.escalation.pk]), LEADS),
+    UrlCheck("escalation-ack", lambda w: reverse("escalation-ack", args=[w.escalation.pk]), LEADS, method="post"),
+    UrlCheck("escalation-findings", lambda w: reverse("escalation-findings", args=[w.escalation.pk]), LEADS,
+             method="post", data={"findings": "Checked the device graph."}),
+    UrlCheck("escalation-resolve", lambda w: reverse("escalation-resolve", args=[w.escalation.pk]), LEADS,
+             method="post", data={"outcome": "return_to_review", "instructions": "Suspend the ring."}),
+    UrlCheck("api-case-escalate", lambda w: reverse("api-case-escalate", args=[w.case.pk]), CASE_WORKERS,
+             method="post", api=True, data={"severity": "sev3", "team": "leads", "summary": "Needs a lead"}),
+    UrlCheck("api-escalations", lambda w: reverse("api-escalations"), CASE_WORKERS, api=True),
+    UrlCheck("api-escalation-detail", lambda w: reverse("api-escalation-detail", args=[w.escalation.pk]), LEADS,
+             api=True),
+    UrlCheck("api-escalation-ack", lambda w: reverse("api-escalation-ack", args=[w.escalation.pk]), LEADS,
+             method="post", api=True),
+    UrlCheck("api-escalation-findings", lambda w: reverse("api-escalation-findings", args=[w.escalation.pk]),
+             LEADS, method="post", api=True, data={"findings": "Checked the device graph."}),
+    UrlCheck("api-escalation-resolve", lambda w: reverse("api-escalation-resolve", args=[w.escalation.pk]),
+             LEADS, method="post", api=True, data={"outcome": "return_to_review", "instructions": "Suspend it."}),
 ]
 
 # Roles referenced so that linters keep the imports meaningful for entries added later.

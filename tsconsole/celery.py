@@ -29,6 +29,14 @@ def beat_schedule(interval_seconds: float) -> dict:
         "release-idle-claims": {"task": "cases.tasks.release_idle_claims", "schedule": 60.0,
                                 "options": {"expires": 120.0}},
         "outbox-relay": _outbox_relay_entry(),
+        # SLA clocks and escalation paging; a run queued behind a newer one is redundant.
+        "sla-sweep": {"task": "cases.tasks.sla_sweep", "schedule": float(interval_seconds),
+                      "options": {"expires": 2 * float(interval_seconds)}},
+        "escalation-sweep": {"task": "cases.tasks.escalation_sweep", "schedule": float(interval_seconds),
+                             "options": {"expires": 2 * float(interval_seconds)}},
+        # Temporary enforcement actions end on time (the platform is told within one interval).
+        "enforcement-expiry": {"task": "enforcement.tasks.expire_actions", "schedule": float(interval_seconds),
+                               "options": {"expires": 2 * float(interval_seconds)}},
     }
 
 

@@ -24,6 +24,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("My work", "my-work", "case.view"),
     NavItem("Cases", "case-list", "case.view"),
     NavItem("Search", "case-search", "case.view"),
+    NavItem("Escalations", "escalations", "escalation.view"),
     NavItem("Health", "system-health", "system.health"),
     NavItem("Deliveries", "outbox-list", "outbox.manage"),
     NavItem("API docs", "api-docs", "taxonomy.view"),

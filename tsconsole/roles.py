@@ -42,7 +42,8 @@ CAPABILITIES: dict[str, set[str]] = {
     # leads
     "approval.decide": {LEAD, ADMIN},
     "action.reverse": {LEAD, ADMIN},
-    "escalation.manage": {LEAD, ADMIN},
+    "escalation.manage": {LEAD, ADMIN},  # see and answer every escalation, whatever the team
+    "escalation.view": {ANALYST, LEAD, ADMIN},  # the escalations page: your teams' escalations
     # support
     "support.lookup": {SUPPORT_AGENT, LEAD, ADMIN},
     "subject.status": {INTEGRATION, SUPPORT_AGENT, ANALYST, LEAD, ADMIN},

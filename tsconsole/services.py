@@ -30,6 +30,24 @@ def outbox_enqueue(
         raise
 
 
+def outbox_enqueue_many(messages: list[dict], *, batch_size: int = 2000) -> int:
+    """`outbox_enqueue` for many rows in a few statements (sweeps that notify thousands at once).
+
+    Each dict holds outbox_enqueue's keyword arguments; `idempotency_key` is required. Keys that
+    exist already are skipped, as with outbox_enqueue. Returns how many rows were offered.
+    """
+    now = timezone.now()
+    rows = [
+        OutboxMessage(
+            topic=m["topic"], channel=m["channel"], payload=m["payload"], idempotency_key=m["idempotency_key"],
+            endpoint=m.get("endpoint"), recipient=m.get("recipient", ""), next_attempt_at=now,
+        )
+        for m in messages
+    ]
+    OutboxMessage.objects.bulk_create(rows, batch_size=batch_size, ignore_conflicts=True)
+    return len(rows)
+
+
 def outbox_publish(*, topic: str, payload: dict, key: str) -> list[OutboxMessage]:
     """Fan a platform event out to every active webhook endpoint subscribed to `topic`."""
     messages = []

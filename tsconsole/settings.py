@@ -144,6 +144,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by tsconsole.celery from each app's beat_schedule()
 SWEEP_INTERVAL_SECONDS = env.env_int("SWEEP_INTERVAL_SECONDS", 5, minimum=1)
+# Escalations: minutes to acknowledge by severity; unacknowledged, the sweep pages the next step
+# of the on-call ladder each time this much more passes.
+ESCALATION_ACK_MINUTES = {
+    "sev1": env.env_int("ESCALATION_ACK_SEV1_MINUTES", 15, minimum=1),
+    "sev2": env.env_int("ESCALATION_ACK_SEV2_MINUTES", 60, minimum=1),
+    "sev3": env.env_int("ESCALATION_ACK_SEV3_MINUTES", 240, minimum=1),
+    "sev4": env.env_int("ESCALATION_ACK_SEV4_MINUTES", 1440, minimum=1),
+}
 
 # Outbox relay (tsconsole/outbox.py). A claimed message is leased: if the worker dies mid-delivery
 # the lease runs out and the next relay run takes it again, so the lease must outlast a whole

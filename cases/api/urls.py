@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cases, queues, reports, routing, taxonomy
+from . import cases, escalations, queues, reports, routing, taxonomy
 
 urlpatterns = [
     path("categories/", taxonomy.CategoryList.as_view(), name="api-categories"),
@@ -21,4 +21,10 @@ urlpatterns = [
     path("cases/<int:pk>/resume/", cases.CaseResume.as_view(), name="api-case-resume"),
     path("cases/<int:pk>/handoff/", cases.CaseHandoff.as_view(), name="api-case-handoff"),
     path("cases/<int:pk>/resolve/", cases.CaseResolve.as_view(), name="api-case-resolve"),
+    path("cases/<int:pk>/escalate/", escalations.CaseEscalate.as_view(), name="api-case-escalate"),
+    path("escalations/", escalations.EscalationList.as_view(), name="api-escalations"),
+    path("escalations/<int:pk>/", escalations.EscalationDetail.as_view(), name="api-escalation-detail"),
+    path("escalations/<int:pk>/ack/", escalations.EscalationAck.as_view(), name="api-escalation-ack"),
+    path("escalations/<int:pk>/findings/", escalations.EscalationFindings.as_view(), name="api-escalation-findings"),
+    path("escalations/<int:pk>/resolve/", escalations.EscalationResolve.as_view(), name="api-escalation-resolve"),
 ]

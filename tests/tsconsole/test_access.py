@@ -4,7 +4,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.access_map import CHECKS
-from tests.factories import CaseFactory, OutboxMessageFactory, user_with_role
+from tests.factories import CaseFactory, EscalationFactory, OutboxMessageFactory, TeamFactory, user_with_role
 from tsconsole.roles import ROLES
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +34,8 @@ def world(db):
     class World:
         case = CaseFactory()
         outbox_message = OutboxMessageFactory()
+        escalation = EscalationFactory()
+        leads_team = TeamFactory(slug="leads")  # api-case-escalate sends to it
 
     return World
 

@@ -1,0 +1,460 @@
+"""The SLA sweep: cases past 75 % of a target become *at risk*, past 100 % *breached*.
+
+One run is a handful of set-wise statements, however many cases cross:
+
+1. Take a PostgreSQL advisory lock for the transaction; a second beat (or a slow run that
+   overlaps the next one) gets nothing and returns at once. SQLite (the demo) has one writer and
+   just runs.
+2. For each clock (first touch while the case is untouched, resolution while it is open) and
+   each level, `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING` the crossings that are due.
+   The candidate SELECT walks the partial due-time indexes; the unique constraint
+   `sla_crossing_once` makes a re-run, or a concurrent run without the lock, record nothing twice.
+3. For the rows actually inserted: one CaseEvent each (bulk), outbox notifications in the same
+   transaction, and the optional priority raise when the queue asks for it.
+
+A crossing is keyed by the case's due time *with time on hold taken out* (``due - paused``): a
+hold moves the deadline later and keeps the key, so a case that was at risk before a hold is not
+announced again when it resumes; a priority or queue change sets a new deadline and a new key, so
+the new deadline gets its own marks.
+"""
+
+import datetime as dt
+import time
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Case as SqlCase
+from django.db.models import DateTimeField, Exists, F, Func, IntegerField, OuterRef, Q, Value, When
+from django.urls import reverse
+from django.utils import timezone
+
+from tsconsole.models import OutboxMessage, Team, TeamMembership
+from tsconsole.services import outbox_enqueue_many
+
+from ..models import Case, CaseEvent, CaseStatus, Queue, QueueSla, SlaCrossing
+from ..sla import apply_due_times
+
+Clock = SlaCrossing.Clock
+Level = SlaCrossing.Level
+
+# The advisory lock key of the SLA sweep (any fixed 64-bit number unique to this sweep).
+SLA_SWEEP_LOCK = zlib.crc32(b"tsconsole.cases.sla_sweep")
+AT_RISK_FRACTION = 0.75
+LEADS_TEAM = "leads"
+DIGEST_MAX_LINES = 20
+
+
+def case_url(case_id: int) -> str:
+    """Where a notification about a case points: the case page."""
+    return reverse("case-detail", args=[case_id])
+
+
+@dataclass(frozen=True)
+class _ClockSpec:
+    due_field: str
+    target_field: str  # QueueSla minutes
+    running: Q  # the clock runs only while this holds
+
+
+CLOCKS = {
+    Clock.FIRST_TOUCH: _ClockSpec("first_touch_due_at", "first_touch_minutes", Q(first_touched_at__isnull=True)),
+    Clock.RESOLUTION: _ClockSpec("resolution_due_at", "resolution_minutes", Q()),
+}
+
+
+class SecondsBefore(Func):
+    """``moment - seconds`` as a timestamp, where both may be columns (PostgreSQL and SQLite).
+
+    Django has no portable "timestamp minus an integer column of seconds"; this is that one
+    expression, so the sweep's candidate queries stay single statements on both databases.
+    """
+
+    output_field = DateTimeField()
+
+    def __init__(self, moment, seconds):
+        super().__init__(moment, seconds)
+
+    def _parts(self, compiler):
+        moment_sql, moment_params = compiler.compile(self.source_expressions[0])
+        seconds_sql, seconds_params = compiler.compile(self.source_expressions[1])
+        return moment_sql, seconds_sql, (*moment_params, *seconds_params)
+
+    def as_sql(self, compiler, connection, **extra):
+        moment_sql, seconds_sql, params = self._parts(compiler)
+        return f"({moment_sql} - ({seconds_sql}) * INTERVAL '1 second')", params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django's own SQLite helper for datetime arithmetic; durations are microseconds there.
+        moment_sql, seconds_sql, params = self._parts(compiler)
+        return f"django_format_dtdelta('-', {moment_sql}, ({seconds_sql}) * 1000000)", params
+
+
+@dataclass
+class NewCrossing:
+    id: int
+    case_id: int
+    clock: str
+    level: str
+    due_at: dt.datetime
+    crossed_at: dt.datetime
+    silent: bool = False  # recorded after a priority raise: on the timeline, not announced again
+
+
+@dataclass
+class SweepResult:
+    skipped: bool = False
+    at_risk: int = 0
+    breached: int = 0
+    raised: int = 0
+    events: int = 0
+    notifications: int = 0
+    seconds: float = 0.0
+    crossings: list = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict:
+        return {
+            "skipped": self.skipped, "at_risk": self.at_risk, "breached": self.breached, "raised": self.raised,
+            "events": self.events, "notifications": self.notifications, "seconds": round(self.seconds, 4),
+        }
+
+
+def advisory_xact_lock(key: int) -> bool:
+    """Try the transaction-scoped advisory lock `key`; True when this transaction holds it.
+
+    On SQLite there is one writer at a time anyway, so it always answers True.
+    """
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
+        return bool(cursor.fetchone()[0])
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+def _open_cases(spec: _ClockSpec, case_ids=None):
+    qs = Case.objects.filter(spec.running).exclude(status=CaseStatus.RESOLVED).filter(
+        **{f"{spec.due_field}__isnull": False}
+    )
+    if case_ids is not None:
+        qs = qs.filter(id__in=case_ids)
+    return qs.order_by()
+
+
+def _not_recorded(qs, clock: str, level: str):
+    return qs.filter(~Exists(SlaCrossing.objects.filter(
+        case_id=OuterRef("pk"), clock=clock, level=level, due_at=OuterRef("sla_key"),
+    )))
+
+
+def _breach_candidates(clock: str, now: dt.datetime, case_ids=None):
+    """Cases whose due time has passed while the clock was running (a paused clock counts only
+    if it passed before the pause)."""
+    spec = CLOCKS[clock]
+    due = F(spec.due_field)
+    qs = (
+        _open_cases(spec, case_ids)
+        .filter(**{f"{spec.due_field}__lte": now})  # range on case_first_touch_due / case_resolution_due
+        .filter(Q(sla_paused_at__isnull=True) | Q(sla_paused_at__gte=due))
+        .annotate(sla_key=SecondsBefore(due, F("sla_paused_seconds")), sla_crossed=due)
+    )
+    return _not_recorded(qs, clock, Level.BREACHED)
+
+
+def _at_risk_candidates(clock: str, now: dt.datetime, targets: dict, case_ids=None):
+    """Cases past 75 % of the target of their queue and priority.
+
+    75 % elapsed is the due time minus a quarter of the target, and the target depends on queue
+    and priority. The filter is one ``(queue, priority, due ≤ now + target/4)`` range per
+    configured target, with constants, so the planner walks the (queue, priority, due) index once
+    per target and estimates each range from statistics; a join to the targets table would hide
+    the bound from the estimate and get a sequential scan. Returns None when no target applies.
+    """
+    spec = CLOCKS[clock]
+    due = F(spec.due_field)
+    quarters = {
+        key: int(getattr(target, spec.target_field) * 60 * (1 - AT_RISK_FRACTION)) for key, target in targets.items()
+    }
+    if not quarters:
+        return None
+    ranges = Q()
+    for (queue_id, priority), seconds in quarters.items():
+        ranges |= Q(queue_id=queue_id, priority=priority, **{
+            f"{spec.due_field}__lte": now + dt.timedelta(seconds=seconds)
+        })
+    quarter = SqlCase(
+        *[When(queue_id=q, priority=p, then=Value(seconds)) for (q, p), seconds in quarters.items()],
+        output_field=IntegerField(),
+    )
+    threshold = SecondsBefore(due, quarter)
+    qs = (
+        _open_cases(spec, case_ids)
+        .filter(ranges)
+        .annotate(sla_key=SecondsBefore(due, F("sla_paused_seconds")), sla_crossed=threshold)
+        .filter(Q(sla_paused_at__isnull=True) | Q(sla_paused_at__gte=F("sla_crossed")))
+    )
+    return _not_recorded(qs, clock, Level.AT_RISK)
+
+
+def _to_datetime(value) -> dt.datetime:
+    """RETURNING gives datetimes on PostgreSQL and text on SQLite."""
+    if isinstance(value, str):
+        value = DateTimeField().to_python(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
+
+
+def _record(candidates, clock: str, level: str) -> list[NewCrossing]:
+    """INSERT the candidates as crossings; only rows that were not there yet come back."""
+    # In id order, so two runs without the lock wait on each other's rows instead of deadlocking.
+    select_sql, params = candidates.order_by("id").values("id", "sla_key", "sla_crossed").query.sql_with_params()
+    table = SlaCrossing._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (case_id, clock, level, due_at, crossed_at) "
+        f"SELECT cand.id, %s, %s, cand.sla_key, cand.sla_crossed FROM ({select_sql}) AS cand WHERE 1 = 1 "
+        # WHERE keeps SQLite's parser from reading ON CONFLICT as a join constraint.
+        f"ON CONFLICT (case_id, clock, level, due_at) DO NOTHING "
+        f"RETURNING id, case_id, due_at, crossed_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (clock, level, *params))
+        rows = cursor.fetchall()
+    return [
+        NewCrossing(id=r[0], case_id=r[1], clock=clock, level=level, due_at=_to_datetime(r[2]),
+                    crossed_at=_to_datetime(r[3]))
+        for r in rows
+    ]
+
+
+def _record_due_crossings(now: dt.datetime, targets: dict, case_ids=None) -> list[NewCrossing]:
+    crossings = []
+    for clock in (Clock.FIRST_TOUCH, Clock.RESOLUTION):
+        crossings += _record(_breach_candidates(clock, now, case_ids), clock, Level.BREACHED)
+        at_risk = _at_risk_candidates(clock, now, targets, case_ids)
+        if at_risk is not None:
+            crossings += _record(at_risk, clock, Level.AT_RISK)
+    return crossings
+
+
+# --------------------------------------------------------------------------- the sweep
+
+
+def sla_sweep(*, now: dt.datetime | None = None, exclusive: bool = True) -> SweepResult:
+    """Record every SLA crossing that is due at `now`, once, with its event and notifications.
+
+    `exclusive=False` skips the advisory lock (the unique constraint alone then keeps crossings
+    single; the concurrency tests use it to prove that).
+    """
+    started = time.perf_counter()
+    now = now or timezone.now()
+    result = SweepResult()
+    with transaction.atomic():
+        if exclusive and not advisory_xact_lock(SLA_SWEEP_LOCK):
+            result.skipped = True
+            return result
+        targets = {(t.queue_id, t.priority): t for t in QueueSla.objects.all()}
+        crossings = _record_due_crossings(now, targets)
+        if crossings:
+            cases = {
+                row["id"]: row
+                for row in Case.objects.filter(id__in={c.case_id for c in crossings}).values(
+                    "id", "assignee_id", "queue_id", "priority", "status"
+                )
+            }
+            queues = Queue.objects.in_bulk({row["queue_id"] for row in cases.values()})
+            raised, after_raise = _raise_priorities(crossings, cases, queues, targets, now)
+            crossings += after_raise
+            result.raised = len(raised)
+            result.events = _record_events(crossings, now) + len(raised)
+            result.notifications = _notify(crossings, cases, queues, raised, now)
+        result.crossings = crossings
+        result.at_risk = sum(1 for c in crossings if c.level == Level.AT_RISK and not c.silent)
+        result.breached = sum(1 for c in crossings if c.level == Level.BREACHED and not c.silent)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _record_events(crossings: list[NewCrossing], now: dt.datetime) -> int:
+    events = [
+        CaseEvent(
+            case_id=c.case_id, actor=None, actor_kind=CaseEvent.ActorKind.SYSTEM,
+            verb=f"sla_{c.level}",
+            data={
+                "clock": c.clock, "due_at": c.due_at.isoformat(), "crossed_at": c.crossed_at.isoformat(),
+                **({"after_priority_raise": True} if c.silent else {}),
+            },
+            created_at=now,
+        )
+        for c in crossings
+    ]
+    CaseEvent.objects.bulk_create(events, batch_size=2000)
+    return len(events)
+
+
+def _raise_priorities(crossings, cases, queues, targets, now):
+    """Raise by one step the priority of cases that breached in a queue that asks for it.
+
+    Due times are recomputed for the new priority; the new deadline has usually passed already,
+    so its crossings are recorded at once, silently: otherwise the next sweep would see a "new"
+    breach, raise again, and walk every breach up to P0.
+    """
+    breached_ids = {
+        c.case_id for c in crossings
+        if c.level == Level.BREACHED and queues[cases[c.case_id]["queue_id"]].raise_priority_on_breach
+        and cases[c.case_id]["priority"] > 0
+    }
+    if not breached_ids:
+        return [], []
+    raised = []
+    locked = Case.objects.select_for_update().filter(id__in=breached_ids, priority__gt=0)
+    for case in locked.exclude(status=CaseStatus.RESOLVED).order_by("id"):
+        before = case.priority
+        case.priority = before - 1
+        case.priority_reasons = [*case.priority_reasons, f"Raised from P{before} after an SLA breach"]
+        case.save(update_fields=["priority", "priority_reasons", "updated_at", *apply_due_times(case, targets=targets)])
+        cases[case.id]["priority"] = case.priority
+        raised.append(CaseEvent(
+            case_id=case.id, actor=None, actor_kind=CaseEvent.ActorKind.SYSTEM, verb="priority_changed",
+            data={"from": before, "to": case.priority, "reason": "sla_breach",
+                  "first_touch_due_at": case.first_touch_due_at and case.first_touch_due_at.isoformat(),
+                  "resolution_due_at": case.resolution_due_at and case.resolution_due_at.isoformat()},
+            created_at=now,
+        ))
+    CaseEvent.objects.bulk_create(raised)
+    after = _record_due_crossings(now, targets, case_ids=[e.case_id for e in raised]) if raised else []
+    for crossing in after:
+        crossing.silent = True
+    return raised, after
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+def _queue_recipients(queue_ids) -> tuple[dict, dict]:
+    """Per queue: the leads to tell about unassigned cases, and the teams whose chat channel
+    hears about breaches. Leads are the `is_lead` members of the queue's allowed teams; a queue
+    open to everyone, or whose teams have no lead, falls back to the `leads` team."""
+    through = Queue.allowed_teams.through
+    teams_by_queue = defaultdict(list)
+    for queue_id, team_id in through.objects.filter(queue_id__in=queue_ids).values_list("queue_id", "team_id"):
+        teams_by_queue[queue_id].append(team_id)
+    fallback_team = Team.objects.filter(slug=LEADS_TEAM).first()
+    team_ids = {t for ids in teams_by_queue.values() for t in ids} | ({fallback_team.id} if fallback_team else set())
+    teams = Team.objects.in_bulk(team_ids)
+    members = defaultdict(list)
+    for membership in TeamMembership.objects.filter(team_id__in=team_ids, user__is_active=True).select_related("user"):
+        members[membership.team_id].append(membership)
+
+    leads_by_queue, channels_by_queue = {}, {}
+    for queue_id in queue_ids:
+        allowed = teams_by_queue.get(queue_id, [])
+        leads = {m.user_id: m.user for t in allowed for m in members[t] if m.is_lead}
+        if not leads and fallback_team:
+            leads = {m.user_id: m.user for m in members[fallback_team.id]}
+        leads_by_queue[queue_id] = list(leads.values())
+        channels = [teams[t] for t in allowed if teams[t].chat_webhook_url]
+        if not channels and fallback_team and fallback_team.chat_webhook_url:
+            channels = [fallback_team]
+        channels_by_queue[queue_id] = channels
+    return leads_by_queue, channels_by_queue
+
+
+def _describe(c: NewCrossing) -> str:
+    clock = "first touch" if c.clock == Clock.FIRST_TOUCH else "resolution"
+    if c.level == Level.BREACHED:
+        return f"missed its {clock} target (due {c.due_at:%Y-%m-%d %H:%M} UTC)"
+    return f"is past 75% of its {clock} target"
+
+
+def _notify(crossings, cases, queues, raised, now) -> int:
+    """Outbox rows for the new crossings, written in the sweep's transaction.
+
+    The assignee hears about each of their cases (in-app; email too on a breach). Crossings of
+    unassigned cases go to the queue's leads as one digest per queue, clock and level per run, so
+    a spike of breaches is one message, not hundreds. Breaches are also posted to the queue
+    teams' chat channels, one digest per queue per run. Keys derive from crossing ids, which are
+    new rows, so a re-run enqueues nothing.
+    """
+    announced = [c for c in crossings if not c.silent]
+    # A case that crossed both marks of a clock in one run is announced once, as breached.
+    breached_keys = {(c.case_id, c.clock) for c in announced if c.level == Level.BREACHED}
+    announced = [c for c in announced if c.level == Level.BREACHED or (c.case_id, c.clock) not in breached_keys]
+    if not announced:
+        return 0
+    raised_ids = {e.case_id for e in raised}
+    from django.contrib.auth import get_user_model
+
+    assignees = get_user_model().objects.in_bulk(
+        {cases[c.case_id]["assignee_id"] for c in announced if cases[c.case_id]["assignee_id"]}
+    )
+    leads_by_queue, channels_by_queue = _queue_recipients({cases[c.case_id]["queue_id"] for c in announced})
+    messages = []
+
+    def tell(user, *, topic, key, title, body, url, email):
+        messages.append(dict(
+            topic=topic, channel=OutboxMessage.Channel.IN_APP, idempotency_key=f"{key}:in_app:u{user.pk}",
+            payload={"user_id": user.pk, "title": title, "body": body, "url": url},
+        ))
+        if email and user.email:
+            messages.append(dict(
+                topic=topic, channel=OutboxMessage.Channel.EMAIL, recipient=user.email,
+                idempotency_key=f"{key}:email:u{user.pk}", payload={"subject": title, "body": f"{body}\n\n{url}"},
+            ))
+
+    digests = defaultdict(list)
+    for c in announced:
+        case = cases[c.case_id]
+        assignee = assignees.get(case["assignee_id"])
+        if assignee is not None and assignee.is_active:
+            title = f"Case #{c.case_id} {_describe(c)}"
+            body = f"P{case['priority']} in {queues[case['queue_id']].name}."
+            if c.case_id in raised_ids:
+                body += f" Its priority was raised to P{case['priority']}."
+            tell(assignee, topic=f"sla.{c.level}", key=f"sla:{c.id}", title=title, body=body,
+                 url=case_url(c.case_id), email=c.level == Level.BREACHED)
+        else:
+            digests[(case["queue_id"], c.clock, c.level)].append(c)
+
+    for (queue_id, clock, level), group in digests.items():
+        first = min(c.id for c in group)
+        queue = queues[queue_id]
+        if len(group) == 1:
+            title = f"Unassigned case #{group[0].case_id} {_describe(group[0])}"
+            url = case_url(group[0].case_id)
+        else:
+            what = "missed their" if level == Level.BREACHED else "are past 75% of their"
+            title = f"{len(group)} unassigned cases in {queue.name} {what} {Clock(clock).label.lower()} target"
+            url = case_url(min(group, key=lambda c: c.due_at).case_id)
+        body = _digest_lines(group, cases)
+        for lead in leads_by_queue.get(queue_id, []):
+            tell(lead, topic=f"sla.{level}", key=f"sla:q{queue_id}:{clock}:{level}:{first}", title=title, body=body,
+                 url=url, email=level == Level.BREACHED)
+
+    breaches_by_queue = defaultdict(list)
+    for c in announced:
+        if c.level == Level.BREACHED:
+            breaches_by_queue[cases[c.case_id]["queue_id"]].append(c)
+    for queue_id, group in breaches_by_queue.items():
+        first = min(c.id for c in group)
+        text = f"SLA breached: {len(group)} case(s) in {queues[queue_id].name}\n{_digest_lines(group, cases)}"
+        for team in channels_by_queue.get(queue_id, []):
+            messages.append(dict(
+                topic="sla.breached", channel=OutboxMessage.Channel.SLACK, recipient=team.chat_webhook_url,
+                idempotency_key=f"sla:q{queue_id}:breached:{first}:slack:t{team.pk}", payload={"text": text},
+            ))
+    return outbox_enqueue_many(messages)
+
+
+def _digest_lines(group, cases) -> str:
+    ordered = sorted(group, key=lambda c: (cases[c.case_id]["priority"], c.due_at))
+    lines = [
+        f"- Case #{c.case_id} (P{cases[c.case_id]['priority']}) {_describe(c)}: {case_url(c.case_id)}"
+        for c in ordered[:DIGEST_MAX_LINES]
+    ]
+    if len(ordered) > DIGEST_MAX_LINES:
+        lines.append(f"… and {len(ordered) - DIGEST_MAX_LINES} more.")
+    return "\n".join(lines)

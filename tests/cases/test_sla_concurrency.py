@@ -1,0 +1,124 @@
+"""Two SLA sweeps at once, in real threads on real PostgreSQL connections."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+from django.utils import timezone
+
+from cases.models import CaseEvent, CaseStatus, SlaCrossing
+from cases.services.sla import sla_sweep
+from cases.sla import apply_due_times
+from tests.factories import (
+    CaseFactory,
+    QueueFactory,
+    QueueSlaFactory,
+    TeamFactory,
+    TeamMembershipFactory,
+    UserFactory,
+)
+from tsconsole.models import OutboxMessage
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not settings.IS_POSTGRES, reason="row locks and advisory locks need PostgreSQL"),
+]
+
+CASES = 30
+
+
+def _run_together(target, count=2):
+    barrier = threading.Barrier(count)
+    results, errors = [None] * count, []
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = target()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    return results
+
+
+@pytest.fixture
+def due_cases():
+    queue = QueueFactory(slug="race-queue", raise_priority_on_breach=True)
+    QueueSlaFactory(queue=queue, priority=2, first_touch_minutes=60, resolution_minutes=240)
+    QueueSlaFactory(queue=queue, priority=1, first_touch_minutes=20, resolution_minutes=120)
+    TeamMembershipFactory(team=TeamFactory(slug="leads", chat_webhook_url="http://127.0.0.1:9/chat"), is_lead=True)
+    owner = UserFactory(username="owner")
+    opened = timezone.now() - timedelta(minutes=300)
+    cases = []
+    for i in range(CASES):
+        case = CaseFactory(queue=queue, opened_at=opened, assignee=owner if i % 3 == 0 else None,
+                           status=CaseStatus.IN_REVIEW if i % 3 == 0 else CaseStatus.OPEN)
+        case.save(update_fields=apply_due_times(case))
+        cases.append(case)
+    return cases
+
+
+def _totals():
+    return (
+        SlaCrossing.objects.count(),
+        CaseEvent.objects.filter(verb__startswith="sla_").count(),
+        CaseEvent.objects.filter(verb="priority_changed").count(),
+        OutboxMessage.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("exclusive", [True, False], ids=["advisory-lock", "constraints-only"])
+def test_two_sweeps_at_once_record_and_notify_once(due_cases, exclusive):
+    now = timezone.now()
+    results = _run_together(lambda: sla_sweep(now=now, exclusive=exclusive))
+
+    crossings, events, raises, messages = _totals()
+    # Every case passed both marks of both clocks; raising to P1 records the P1 marks silently.
+    assert crossings == CASES * 8
+    assert events == crossings and raises == CASES
+    assert sum(r.breached for r in results) == CASES * 2
+    assert sum(r.raised for r in results) == CASES
+    assert messages == sum(r.notifications for r in results) > 0
+    if exclusive:
+        assert any(r.skipped or r.breached == 0 for r in results)
+
+    # A third run, and a run per thread again, add nothing.
+    _run_together(lambda: sla_sweep(now=now, exclusive=exclusive))
+    assert _totals() == (crossings, events, raises, messages)
+
+
+def test_a_sweep_that_finds_the_lock_taken_does_nothing(due_cases):
+    taken, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        from django.db import transaction
+
+        from cases.services.sla import SLA_SWEEP_LOCK
+
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SLA_SWEEP_LOCK])
+                taken.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    try:
+        assert taken.wait(30)
+        result = sla_sweep(now=timezone.now())
+    finally:
+        release.set()
+        holder.join(30)
+    assert result.skipped and SlaCrossing.objects.count() == 0
