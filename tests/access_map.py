@@ -29,6 +29,18 @@ class UrlCheck:
     public: bool = False  # answers without a session at all
 
 
+def _routing_rule_id() -> int:
+    from cases.models import RoutingRule
+
+    return RoutingRule.objects.order_by("position", "id").values_list("id", flat=True).first()
+
+
+def _flagger_id() -> int:
+    from cases.models import TrustedFlagger
+
+    return TrustedFlagger.objects.get_or_create(name="Walked flagger", defaults={"awarding_authority": "DSC"})[0].pk
+
+
 CHECKS: list[UrlCheck] = [
     UrlCheck("home", lambda w: reverse("home"), EVERYONE),
     UrlCheck("healthz", lambda w: reverse("healthz"), EVERYONE, public=True),
@@ -46,6 +58,16 @@ CHECKS: list[UrlCheck] = [
     UrlCheck("api-schema", lambda w: reverse("api-schema"), EVERYONE, api=True),
     UrlCheck("api-docs", lambda w: reverse("api-docs"), EVERYONE, api=True),
     UrlCheck("api-categories", lambda w: reverse("api-categories"), {INTEGRATION, ANALYST, LEAD, QA_REVIEWER, ADMIN}, api=True),
+    # intake (tests/cases/test_intake_api.py, test_routing.py)
+    UrlCheck("api-reports", lambda w: reverse("api-reports"), {INTEGRATION, ANALYST, LEAD, ADMIN}, method="post",
+             api=True, data={"source": "user_report", "external_id": "walk-1", "category": "spam",
+                             "subject": {"kind": "account", "external_id": "walked-account"}}),
+    UrlCheck("api-routing-rules", lambda w: reverse("api-routing-rules"), {ADMIN}, api=True),
+    UrlCheck("api-routing-rule-detail", lambda w: reverse("api-routing-rule-detail", args=[_routing_rule_id()]),
+             {ADMIN}, api=True),
+    UrlCheck("api-trusted-flaggers", lambda w: reverse("api-trusted-flaggers"), {ADMIN}, api=True),
+    UrlCheck("api-trusted-flagger-detail", lambda w: reverse("api-trusted-flagger-detail", args=[_flagger_id()]),
+             {ADMIN}, api=True),
     # escalations: analysts see their own teams' escalations (the world's is sent to a team the
     # walker is not in, so only leads reach it); anyone who works cases may escalate one.
     UrlCheck("case-escalate", lambda w: reverse("case-escalate", args=[w.case.pk]), CASE_WORKERS),

@@ -298,7 +298,7 @@ class ReportIntake(APIView):
         ),
         request=PolymorphicProxySerializer(
             component_name="ReportOrList", serializers=[ReportSerializer, ReportSerializer(many=True)],
-            resource_type_field_name=None,
+            resource_type_field_name=None, many=False,
         ),
         responses={
             201: ReportResultSerializer, 200: ReportResultSerializer, 207: BulkResultSerializer,

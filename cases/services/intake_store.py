@@ -1,0 +1,319 @@
+"""The statements intake runs, each one for a whole batch (see `cases.services.intake` for the flow).
+
+Plain SQL that PostgreSQL and SQLite (the zero-configuration demo) both accept: multi-row VALUES,
+`INSERT … ON CONFLICT … RETURNING`, `WITH v(…) AS (VALUES …) UPDATE … FROM v`. The differences are
+three small helpers: membership tests (`= ANY(array)` on PostgreSQL, `IN (…)` on SQLite), type casts
+(PostgreSQL types the columns of a VALUES list from its literals) and NULL-safe comparison. Rows are
+built as tuples rather than model instances: at a thousand reports per call the ORM's per-object work
+(expression trees for `bulk_update`, model `__init__`) costs more than the database does.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.db import connection
+
+from ..models import Case, CaseEvent, Report, Signal, Subject, SubjectSignal
+
+SUBJECT = Subject._meta.db_table
+CASE = Case._meta.db_table
+REPORT = Report._meta.db_table
+EVENT = CaseEvent._meta.db_table
+SIGNAL = Signal._meta.db_table
+SUBJECT_SIGNAL = SubjectSignal._meta.db_table
+CHUNK = 500  # rows per statement: well inside SQLite's parameter limit at ~20 columns
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _dt(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _cast(pg_type: str) -> str:
+    return f"::{pg_type}" if _pg() else ""
+
+
+def _rows(rows: list[tuple]) -> tuple[str, list]:
+    """`(%s, …), (%s, …)` and the flat parameters of a multi-row VALUES list."""
+    one = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+    return ", ".join([one] * len(rows)), [value for row in rows for value in row]
+
+
+def _in(column: str, values: list) -> tuple[str, list]:
+    if _pg():
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _run(sql: str, params: list) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+# --------------------------------------------------------------------------- subjects
+
+SUBJECT_COLUMNS = ["kind", "external_id", "handle", "follower_count", "verified", "account_type",
+                   "platform_created_at", "content_type", "text", "url", "author_id", "first_seen_at", "updated_at"]
+# Sent values replace stored ones; an empty string or NULL means "not sent" and keeps what is stored.
+KEEP_IF_BLANK = ["handle", "account_type", "content_type", "text", "url"]
+KEEP_IF_NULL = ["follower_count", "platform_created_at", "author_id"]
+
+
+def upsert_subjects(kind: str, rows: dict[str, dict], now) -> dict[str, tuple[int, int]]:
+    """Insert or update the subjects of one kind; {external_id: (id, reach)} for every row.
+
+    Reach is the account's followers, or the content author's. Rows go in key order (one lock order
+    for concurrent batches), and a row is rewritten only when a sent value differs from the stored one.
+    Rows that send `verified` set it and the others keep it (a NOT NULL boolean has no "not sent"
+    value), so a batch mixing both takes two statements.
+    """
+    pg = _pg()
+    distinct = "IS DISTINCT FROM" if pg else "IS NOT"
+    reach = "s.follower_count" if kind == Subject.Kind.ACCOUNT else "a.follower_count"
+    found: dict[str, tuple[int, int]] = {}
+    for with_verified in (True, False):
+        keys = sorted(k for k, r in rows.items() if ("verified" in r) == with_verified)
+        if not keys:
+            continue
+        sets = {name: f"CASE WHEN excluded.{name} <> '' THEN excluded.{name} ELSE {SUBJECT}.{name} END"
+                for name in KEEP_IF_BLANK}
+        sets.update({name: f"COALESCE(excluded.{name}, {SUBJECT}.{name})" for name in KEEP_IF_NULL})
+        if with_verified:
+            sets["verified"] = "excluded.verified"
+        changed = " OR ".join(f"({expr}) {distinct} {SUBJECT}.{name}" for name, expr in sets.items())
+        assignments = ", ".join(f"{name} = {expr}" for name, expr in sets.items())
+        stamp = _dt(now)
+        for chunk in _chunks(keys):
+            values, params = _rows([(
+                kind, key, r.get("handle", ""), r.get("follower_count"), r.get("verified", False),
+                r.get("account_type", ""), _dt(r.get("platform_created_at")), r.get("content_type", ""),
+                r.get("text", ""), r.get("url", ""), r.get("author_id"), stamp, stamp,
+            ) for key in chunk for r in (rows[key],)])
+            upsert = (f"INSERT INTO {SUBJECT} ({', '.join(SUBJECT_COLUMNS)}) VALUES {values} "
+                      f"ON CONFLICT (kind, external_id) DO UPDATE SET {assignments}, "
+                      f"updated_at = excluded.updated_at WHERE {changed}")
+            if not pg:
+                _run(upsert, params)
+                continue
+            # One round trip: the rows written come back from RETURNING, the unchanged ones from the
+            # table. A row a concurrent transaction inserted after this statement's snapshot is in
+            # neither; the lookup below catches it.
+            for sid, ext, followers in _fetch(
+                    f"WITH up AS ({upsert} RETURNING id, external_id, follower_count, author_id) "
+                    f"SELECT s.id, s.external_id, {reach} FROM up s LEFT JOIN {SUBJECT} a ON a.id = s.author_id "
+                    f"UNION ALL "
+                    f"SELECT s.id, s.external_id, {reach} FROM {SUBJECT} s LEFT JOIN {SUBJECT} a ON a.id = s.author_id "
+                    f"WHERE s.kind = %s AND s.external_id = ANY(%s) AND s.external_id NOT IN (SELECT external_id FROM up)",
+                    [*params, kind, chunk]):
+                found[ext] = (sid, followers or 0)
+    missing = [key for key in rows if key not in found]
+    if missing:
+        found.update(subject_ids(kind, missing))
+    return found
+
+
+def subject_ids(kind: str, keys: list[str]) -> dict[str, tuple[int, int]]:
+    """{external_id: (id, reach)} of stored subjects."""
+    found = {}
+    reach = "s.follower_count" if kind == Subject.Kind.ACCOUNT else "a.follower_count"
+    for chunk in _chunks(keys, 1000):
+        where, params = _in("s.external_id", chunk)
+        for sid, ext, followers in _fetch(
+                f"SELECT s.id, s.external_id, {reach} FROM {SUBJECT} s "
+                f"LEFT JOIN {SUBJECT} a ON a.id = s.author_id WHERE s.kind = %s AND {where}", [kind, *params]):
+            found[ext] = (sid, followers or 0)
+    return found
+
+
+def link_signals(links: list[tuple[int, str, str]], now) -> None:
+    """Store (subject id, kind, hash) sightings: the signal once, its link to the account once."""
+    wanted = sorted({(kind, value_hash) for _, kind, value_hash in links})
+    if not wanted:
+        return
+    stamp = _dt(now)
+    for chunk in _chunks(wanted):
+        values, params = _rows([(kind, value_hash, stamp) for kind, value_hash in chunk])
+        _run(f"INSERT INTO {SIGNAL} (kind, value_hash, first_seen_at) VALUES {values} "
+             f"ON CONFLICT (kind, value_hash) DO NOTHING", params)
+    ids = {}
+    for chunk in _chunks(wanted, 1000):
+        kinds, kind_params = _in("kind", sorted({k for k, _ in chunk}))
+        hashes, hash_params = _in("value_hash", [h for _, h in chunk])
+        for sid, kind, value_hash in _fetch(f"SELECT id, kind, value_hash FROM {SIGNAL} WHERE {kinds} AND {hashes}",
+                                            [*kind_params, *hash_params]):
+            ids[(kind, value_hash)] = sid
+    pairs = sorted({(subject_id, ids[(kind, value_hash)]) for subject_id, kind, value_hash in links})
+    for chunk in _chunks(pairs):
+        values, params = _rows([(subject_id, signal_id, stamp) for subject_id, signal_id in chunk])
+        _run(f"INSERT INTO {SUBJECT_SIGNAL} (subject_id, signal_id, first_seen_at) VALUES {values} "
+             f"ON CONFLICT (subject_id, signal_id) DO NOTHING", params)
+
+
+# --------------------------------------------------------------------------- cases
+
+LOCK_COLUMNS = ["id", "subject_id", "queue_id", "status", "priority", "priority_reasons", "opened_at",
+                "sla_paused_seconds", "report_count", "reporter_count"]
+
+
+def lock_open_cases(subject_ids: list[int]) -> dict[int, Case]:
+    """The open case of each subject, locked for the rest of the transaction (in id order).
+
+    Returns unsaved-looking Case objects carrying only the fields intake reads; nothing saves them.
+    """
+    found = {}
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    for chunk in _chunks(sorted(subject_ids), 1000):
+        where, params = _in("subject_id", chunk)
+        for row in _fetch(f"SELECT {', '.join(LOCK_COLUMNS)} FROM {CASE} WHERE {where} "
+                          f"AND NOT (status = 'resolved') ORDER BY id{lock}", params):
+            values = dict(zip(LOCK_COLUMNS, row, strict=True))
+            if isinstance(values["priority_reasons"], str):  # SQLite hands JSON back as text
+                values["priority_reasons"] = json.loads(values["priority_reasons"])
+            values["opened_at"] = _from_db_datetime(values["opened_at"])
+            found[values["subject_id"]] = Case(**values)
+    return found
+
+
+def _from_db_datetime(value):
+    if isinstance(value, str):
+        return Case._meta.get_field("opened_at").to_python(value)
+    return value
+
+
+CASE_COLUMNS = ["subject_id", "queue_id", "category_id", "status", "priority", "priority_reasons",
+                "first_touch_due_at", "resolution_due_at", "sla_paused_seconds", "hold_reason", "resolution",
+                "resolution_reason", "report_count", "reporter_count", "opened_at", "updated_at"]
+
+
+def insert_cases(cases: list[Case]) -> dict[int, int]:
+    """Insert open cases unless their subject has one already: {subject_id: new case id}."""
+    inserted = {}
+    for chunk in _chunks(cases):
+        values, params = _rows([(
+            c.subject_id, c.queue_id, c.category_id, c.status, c.priority, json.dumps(c.priority_reasons),
+            _dt(c.first_touch_due_at), _dt(c.resolution_due_at), 0, "", "", "", c.report_count, c.reporter_count,
+            _dt(c.opened_at), _dt(c.updated_at),
+        ) for c in chunk])
+        # The conflict target is the partial unique index one_open_case_per_subject.
+        for case_id, subject_id in _fetch(
+                f"INSERT INTO {CASE} ({', '.join(CASE_COLUMNS)}) VALUES {values} "
+                f"ON CONFLICT (subject_id) WHERE NOT (status = 'resolved') DO NOTHING RETURNING id, subject_id",
+                params):
+            inserted[subject_id] = case_id
+    return inserted
+
+
+def delete_cases(case_ids: list[int]) -> None:
+    """Remove cases this transaction opened and nothing refers to."""
+    where, params = _in("id", case_ids)
+    _run(f"DELETE FROM {CASE} WHERE {where}", params)
+
+
+def update_case_counts(rows: list[tuple[int, int, int]], now) -> None:
+    """(case id, report_count, reporter_count) for each case."""
+    for chunk in _chunks(rows):
+        values, params = _rows([(cid, n, reporters) for cid, n, reporters in chunk])
+        _run(f"WITH v(id, n, reporters) AS (VALUES {values}) "
+             f"UPDATE {CASE} SET report_count = v.n{_cast('int')}, reporter_count = v.reporters{_cast('int')}, "
+             f"updated_at = %s FROM v WHERE {CASE}.id = v.id{_cast('bigint')}", [*params, _dt(now)])
+
+
+def update_case_priority(cases: list[Case]) -> None:
+    """Priority, reasons and due times of each case, as set on the objects."""
+    for chunk in _chunks(cases):
+        values, params = _rows([(c.pk, c.priority, json.dumps(c.priority_reasons), _dt(c.first_touch_due_at),
+                                 _dt(c.resolution_due_at)) for c in chunk])
+        _run(f"WITH v(id, priority, reasons, first_due, resolution_due) AS (VALUES {values}) "
+             f"UPDATE {CASE} SET priority = v.priority{_cast('smallint')}, priority_reasons = v.reasons{_cast('jsonb')}, "
+             f"first_touch_due_at = v.first_due{_cast('timestamptz')}, "
+             f"resolution_due_at = v.resolution_due{_cast('timestamptz')} "
+             f"FROM v WHERE {CASE}.id = v.id{_cast('bigint')}", params)
+
+
+# --------------------------------------------------------------------------- reports
+
+REPORT_COLUMNS = ["source", "external_id", "subject_id", "case_id", "category_id", "reporter_ref", "description",
+                  "classifier_label", "classifier_score", "language", "territory", "explanation", "exact_location",
+                  "notifier_name", "notifier_email", "good_faith_statement", "trusted_flagger_id", "submitted_by_id",
+                  "received_at", "created_at"]
+
+
+def insert_reports(rows: list[tuple]) -> dict[tuple[str, str], int]:
+    """Insert reports (tuples in REPORT_COLUMNS order) unless stored already: {(source, external_id): id}."""
+    inserted = {}
+    for chunk in _chunks(rows):
+        values, params = _rows(chunk)
+        for rid, source, ext in _fetch(
+                f"INSERT INTO {REPORT} ({', '.join(REPORT_COLUMNS)}) VALUES {values} "
+                f"ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id", params):
+            inserted[(source, ext)] = rid
+    return inserted
+
+
+def stored_reports(keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
+    """{(source, external_id): (report id, case id, case status, queue id, priority)} of stored reports.
+
+    Most batches hold no replay, so the reports are looked up alone and their cases only when found.
+    """
+    found = {}
+    wanted = set(keys)
+    for chunk in _chunks(keys, 1000):
+        sources, source_params = _in("source", sorted({s for s, _ in chunk}))
+        exts, ext_params = _in("external_id", [e for _, e in chunk])
+        for rid, source, ext, case_id in _fetch(
+                f"SELECT id, source, external_id, case_id FROM {REPORT} WHERE {sources} AND {exts}",
+                [*source_params, *ext_params]):
+            if (source, ext) in wanted:
+                found[(source, ext)] = (rid, case_id)
+    if not found:
+        return {}
+    cases = {}
+    case_ids = sorted({case_id for _, case_id in found.values()})
+    for chunk in _chunks(case_ids, 1000):
+        where, params = _in("id", chunk)
+        for case_id, status, queue_id, priority in _fetch(
+                f"SELECT id, status, queue_id, priority FROM {CASE} WHERE {where}", params):
+            cases[case_id] = (status, queue_id, priority)
+    return {key: (rid, case_id, *cases[case_id]) for key, (rid, case_id) in found.items()}
+
+
+def case_report_facts(case_ids: list[int]) -> tuple[dict[int, tuple[int, int]], list[tuple]]:
+    """For open cases: {case id: (reports, distinct reporters)} and, per (case, category, source,
+    trusted flagger), the highest classifier score — what priority needs, in two grouped queries."""
+    counts, groups = {}, []
+    for chunk in _chunks(case_ids, 1000):
+        where, params = _in("case_id", chunk)
+        for cid, n, reporters in _fetch(
+                f"SELECT case_id, COUNT(*), COUNT(DISTINCT NULLIF(reporter_ref, '')) FROM {REPORT} "
+                f"WHERE {where} GROUP BY case_id", params):
+            counts[cid] = (n, reporters)
+        groups.extend(_fetch(
+            f"SELECT case_id, category_id, source, trusted_flagger_id, MAX(classifier_score) FROM {REPORT} "
+            f"WHERE {where} GROUP BY case_id, category_id, source, trusted_flagger_id", params))
+    return counts, groups
+
+
+# --------------------------------------------------------------------------- events
+
+def insert_events(rows: list[tuple]) -> None:
+    """CaseEvents as (case id, actor id, actor kind, verb, from, to, data dict, created_at)."""
+    for chunk in _chunks(rows):
+        values, params = _rows([(cid, actor, kind, verb, frm, to, json.dumps(data), _dt(at))
+                                for cid, actor, kind, verb, frm, to, data, at in chunk])
+        _run(f"INSERT INTO {EVENT} (case_id, actor_id, actor_kind, verb, from_status, to_status, data, created_at) "
+             f"VALUES {values}", params)
