@@ -84,13 +84,14 @@ def _after(queryset, cursor: str, by_deadline: bool):
         return queryset
 
 
-def escalation_page(user, params, *, after: str = "", limit: int = PAGE_SIZE) -> dict:
+def escalation_page(user, params, *, after: str = "", limit: int | None = None) -> dict:
     """One page of the escalations `user` may see, filtered by `params` (EscalationFilter).
 
     Unresolved escalations come most severe first, then nearest deadline (the order people work
     them in); a list that includes resolved ones comes newest first. Keyset pages: no OFFSET and
     no COUNT over the table.
     """
+    limit = limit or PAGE_SIZE
     data = params.copy()
     if "status" not in data:
         data["status"] = "active"
