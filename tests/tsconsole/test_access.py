@@ -4,6 +4,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.access_map import CHECKS
+from tests.cases.workspace_world import WorkspaceWorld
 from tests.factories import CaseFactory, EscalationFactory, OutboxMessageFactory, TeamFactory, user_with_role
 from tsconsole.roles import ROLES
 
@@ -34,6 +35,7 @@ def world(db):
     class World:
         case = CaseFactory()
         outbox_message = OutboxMessageFactory()
+        workspace = WorkspaceWorld(case)
         escalation = EscalationFactory()
         leads_team = TeamFactory(slug="leads")  # api-case-escalate sends to it
 
