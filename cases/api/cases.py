@@ -161,15 +161,15 @@ class _CaseAction(APIView):
         return Response(CaseSerializer(_CASE_FOR_RESPONSE.get(pk=pk)).data)
 
 
-class ReasonSerializer(serializers.Serializer):
+class CaseResolveInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class OptionalReasonSerializer(serializers.Serializer):
+class CaseReleaseInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class HoldSerializer(serializers.Serializer):
+class CaseHoldInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
     helper = serializers.CharField(required=False, help_text="Username of the person asked for help.")
     team = serializers.SlugField(required=False, help_text="Slug of the team asked for help.")
@@ -180,26 +180,26 @@ class HoldSerializer(serializers.Serializer):
         return attrs
 
 
-class HandoffSerializer(serializers.Serializer):
+class CaseHandoffInputSerializer(serializers.Serializer):
     to = serializers.CharField(help_text="Username of the colleague who takes the case.")
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-@extend_schema(request=OptionalReasonSerializer, responses=CaseSerializer)
+@extend_schema(request=CaseReleaseInputSerializer, responses=CaseSerializer)
 class CaseRelease(_CaseAction):
     """Give the case back to its queue (assignee, or a lead)."""
 
-    input_serializer = OptionalReasonSerializer
+    input_serializer = CaseReleaseInputSerializer
 
     def perform(self, request, pk, data):
         workflow.case_release(case=pk, actor=request.user, reason=data["reason"])
 
 
-@extend_schema(request=HoldSerializer, responses=CaseSerializer)
+@extend_schema(request=CaseHoldInputSerializer, responses=CaseSerializer)
 class CaseHold(_CaseAction):
     """Put the case on hold while a person or team helps."""
 
-    input_serializer = HoldSerializer
+    input_serializer = CaseHoldInputSerializer
 
     def perform(self, request, pk, data):
         workflow.case_hold(case=pk, reason=data["reason"], actor=request.user,
@@ -214,27 +214,27 @@ class CaseResume(_CaseAction):
         workflow.case_resume(case=pk, actor=request.user)
 
 
-@extend_schema(request=HandoffSerializer, responses=CaseSerializer)
+@extend_schema(request=CaseHandoffInputSerializer, responses=CaseSerializer)
 class CaseHandoff(_CaseAction):
     """Give the case to a named colleague who may work its queue."""
 
-    input_serializer = HandoffSerializer
+    input_serializer = CaseHandoffInputSerializer
 
     def perform(self, request, pk, data):
         workflow.case_handoff(case=pk, to_user=data["to"], actor=request.user, reason=data["reason"])
 
 
-@extend_schema(request=ReasonSerializer, responses=CaseSerializer)
+@extend_schema(request=CaseResolveInputSerializer, responses=CaseSerializer)
 class CaseResolve(_CaseAction):
     """Resolve as no violation, with the reason; reporters are told no action was taken."""
 
-    input_serializer = ReasonSerializer
+    input_serializer = CaseResolveInputSerializer
 
     def perform(self, request, pk, data):
         workflow.case_resolve_no_violation(case=pk, reason=data["reason"], actor=request.user)
 
 
-class NoteInputSerializer(serializers.Serializer):
+class CaseNoteInputSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=workflow.NOTE_MAX_CHARS)
 
 
@@ -243,15 +243,15 @@ class CaseNotes(APIView):
 
     permission_classes = [Can("case.work")]
 
-    @extend_schema(request=NoteInputSerializer, responses={201: NoteSerializer})
+    @extend_schema(request=CaseNoteInputSerializer, responses={201: NoteSerializer})
     def post(self, request, pk):
-        serializer = NoteInputSerializer(data=request.data)
+        serializer = CaseNoteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         note = workflow.note_add(case=pk, body=serializer.validated_data["body"], actor=request.user)
         return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
 
-class EvidenceInputSerializer(serializers.Serializer):
+class CaseEvidenceInputSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, help_text="multipart/form-data upload.")
     text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
                                  help_text="A pasted text extract (instead of a file).")
@@ -265,11 +265,11 @@ class CaseEvidence(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(
-        request={"multipart/form-data": EvidenceInputSerializer, "application/json": EvidenceInputSerializer},
+        request={"multipart/form-data": CaseEvidenceInputSerializer, "application/json": CaseEvidenceInputSerializer},
         responses={201: EvidenceSerializer},
     )
     def post(self, request, pk):
-        serializer = EvidenceInputSerializer(data=request.data)
+        serializer = CaseEvidenceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         evidence = workflow.evidence_add(case=pk, actor=request.user, upload=data.get("file"),
