@@ -258,12 +258,13 @@ class _Item:
     report_id: int | None = None
 
 
-def reports_ingest(reports: list[ReportIn], *, actor) -> list[Outcome]:
+def reports_ingest(reports: list[ReportIn], *, actor, at: datetime | None = None) -> list[Outcome]:
     """Ingest a batch of reports (one or up to MAX_BATCH); one Outcome per report, in order.
 
     Items with unknown or retired categories come back as errors; every other item is committed in
     one transaction. A deadlock with a concurrent writer (which the lock ordering makes unlikely)
-    is retried a few times when this call owns the transaction.
+    is retried a few times when this call owns the transaction. `at` is when the batch counts as
+    arriving (cases open and SLA clocks start then): now, unless an import or the demo backdates it.
     """
     if len(reports) > MAX_BATCH:
         raise InvalidInput(f"Send at most {MAX_BATCH} reports per request.",
@@ -273,7 +274,7 @@ def reports_ingest(reports: list[ReportIn], *, actor) -> list[Outcome]:
     for attempt in range(attempts):
         try:
             with transaction.atomic():
-                return _ingest(reports, actor=actor, ctx=ctx)
+                return _ingest(reports, actor=actor, ctx=ctx, now=at or timezone.now())
         except OperationalError as exc:
             if attempt == attempts - 1 or getattr(exc.__cause__, "pgcode", None) not in ("40P01", "40001"):
                 raise
@@ -291,8 +292,7 @@ def report_ingest(report: ReportIn, *, actor) -> Outcome:
     return outcome
 
 
-def _ingest(reports: list[ReportIn], *, actor, ctx: IntakeContext) -> list[Outcome]:
-    now = timezone.now()
+def _ingest(reports: list[ReportIn], *, actor, ctx: IntakeContext, now) -> list[Outcome]:
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     flagger = ctx.flaggers_by_user.get(actor_id) if actor_id else None
     outcomes: list[Outcome | None] = [None] * len(reports)
