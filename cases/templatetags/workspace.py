@@ -99,6 +99,8 @@ def compact_duration(seconds: int) -> str:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
+    if days >= 365:
+        return f"{days // 365}y {days % 365}d"
     if days:
         return f"{days}d {hours}h"
     if hours:
