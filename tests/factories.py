@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from cases import models as cm
+from enforcement import models as em
 from tsconsole import models as tm
 
 
@@ -285,3 +286,78 @@ class EscalationNotificationFactory(factory.django.DjangoModelFactory):
     step = 0
     recipient = factory.SubFactory(UserFactory)
     created_at = factory.LazyFunction(timezone.now)
+
+
+# --------------------------------------------------------------------------- enforcement
+
+
+class PolicyFactory(factory.django.DjangoModelFactory):
+    """An active policy with its version 1 saved (as policy_save would)."""
+
+    class Meta:
+        model = em.Policy
+        django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
+
+    slug = factory.Sequence(lambda n: f"policy-{n}")
+    name = factory.LazyAttribute(lambda p: p.slug.replace("-", " ").title())
+    category = factory.SubFactory(CategoryFactory)
+    rule_text = "Do not do the thing."
+    guidance = "Internal guidance for analysts."
+    ladder = factory.LazyFunction(lambda: [
+        {"action": "warn"}, {"action": "feature_restriction", "duration_hours": 24},
+        {"action": "suspension", "duration_hours": 168}, {"action": "termination"},
+    ])
+    strike_window_days = 180
+    version = 1
+
+    @factory.post_generation
+    def saved_version(self, create, extracted, **kwargs):
+        if create and not self.versions.exists():
+            em.PolicyVersion.objects.create(
+                policy=self, version=self.version,
+                **{name: getattr(self, name) for name in em.Policy.VERSIONED_FIELDS},
+            )
+
+
+class MacroFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = em.Macro
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"macro-{n}")
+    name = factory.LazyAttribute(lambda m: m.slug.replace("-", " ").title())
+    body = "We removed your {subject} because {reason}."
+
+
+class EnforcementActionFactory(factory.django.DjangoModelFactory):
+    """An active warning on the subject of a resolved case."""
+
+    class Meta:
+        model = em.EnforcementAction
+
+    case = factory.SubFactory(CaseFactory, status=cm.CaseStatus.RESOLVED, resolution=cm.Case.Resolution.ACTIONED)
+    target = factory.SelfAttribute("case.subject")
+    policy = factory.SubFactory(PolicyFactory)
+    policy_version = factory.LazyAttribute(lambda a: a.policy.versions.get(version=a.policy.version))
+    action_type = "warn"
+    status = "active"
+    decision_ground = "DECISION_GROUND_INCOMPATIBLE_CONTENT"
+    category = factory.SelfAttribute("case.category.dsa_category")
+    rationale = "Internal rationale."
+    statement = "You broke the rule."
+    created_at = factory.LazyFunction(timezone.now)
+    applied_at = factory.LazyFunction(timezone.now)
+    proposer = factory.SubFactory(UserFactory)
+
+
+class StrikeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = em.Strike
+
+    action = factory.SubFactory(EnforcementActionFactory)
+    account = factory.SelfAttribute("action.target")
+    policy = factory.SelfAttribute("action.policy")
+    case = factory.SelfAttribute("action.case")
+    issued_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=180))

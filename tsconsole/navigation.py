@@ -25,6 +25,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Cases", "case-list", "case.view"),
     NavItem("Search", "case-search", "case.view"),
     NavItem("Escalations", "escalations", "escalation.view"),
+    NavItem("Approvals", "enforcement-approvals", "approval.decide"),
+    NavItem("Support lookup", "support-lookup", "support.lookup"),
     NavItem("Health", "system-health", "system.health"),
     NavItem("Deliveries", "outbox-list", "outbox.manage"),
     NavItem("API docs", "api-docs", "taxonomy.view"),

@@ -174,6 +174,19 @@ if OUTBOX_LEASE_SECONDS <= OUTBOX_BATCH_SIZE * OUTBOX_TIMEOUT_SECONDS:
         f"({OUTBOX_BATCH_SIZE} × {OUTBOX_TIMEOUT_SECONDS}), or a batch could outlive its claim and be sent twice"
     )
 
+# Enforcement: the two-person rule sends actions against high-impact accounts (or content they
+# authored) and every termination to a lead for approval.
+ENFORCEMENT_HIGH_IMPACT_FOLLOWERS = env.env_int("ENFORCEMENT_HIGH_IMPACT_FOLLOWERS", 100_000, minimum=0)
+ENFORCEMENT_HIGH_IMPACT_VERIFIED = env.env_bool("ENFORCEMENT_HIGH_IMPACT_VERIFIED", True)
+ENFORCEMENT_HIGH_IMPACT_ACCOUNT_TYPES = env.env_list("ENFORCEMENT_HIGH_IMPACT_ACCOUNT_TYPES", ["business", "enterprise"])
+if set(ENFORCEMENT_HIGH_IMPACT_ACCOUNT_TYPES) - {"private", "business", "enterprise"}:
+    raise env.SettingsError(
+        f"ENFORCEMENT_HIGH_IMPACT_ACCOUNT_TYPES: expected a comma-separated list of private, business, enterprise; "
+        f"got {','.join(ENFORCEMENT_HIGH_IMPACT_ACCOUNT_TYPES)!r}"
+    )
+# How long after an action the affected user (or the notifier) may appeal it (DSA Art. 20: at least 6 months).
+APPEAL_WINDOW_MONTHS = env.env_int("APPEAL_WINDOW_MONTHS", 6, minimum=6, maximum=120)
+
 EMAIL_CONFIG = env.env_email("EMAIL_URL", "consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "tsconsole@localhost")

@@ -10,6 +10,7 @@ api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("cases.api.urls")),
+    path("", include("enforcement.api_urls")),
 ]
 
 urlpatterns = [
@@ -28,4 +29,5 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("cases.urls")),
+    path("", include("enforcement.urls")),
 ]

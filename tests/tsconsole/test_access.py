@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.access_map import CHECKS
 from tests.cases.workspace_world import WorkspaceWorld
+from tests.enforcement.access_world import EnforcementWorld
 from tests.factories import CaseFactory, EscalationFactory, OutboxMessageFactory, TeamFactory, user_with_role
 from tsconsole.roles import ROLES
 
@@ -37,6 +38,7 @@ def world(db):
         outbox_message = OutboxMessageFactory()
         workspace = WorkspaceWorld(case)
         escalation = EscalationFactory()
+        enforcement = EnforcementWorld()
         leads_team = TeamFactory(slug="leads")  # api-case-escalate sends to it
 
     return World
