@@ -46,7 +46,7 @@ from django.utils import timezone
 
 from tsconsole.errors import Conflict, InvalidInput
 
-from ..models import Case, CaseStatus, Category, Queue, QueueSla, RoutingRule, Signal, Subject, TrustedFlagger
+from ..models import CaseStatus, Category, Queue, QueueSla, RoutingRule, Signal, Subject, TrustedFlagger
 from ..priority import PriorityFacts, assess
 from ..routing import RoutingTable, descendants
 from ..sla import apply_due_times, due_times
@@ -253,7 +253,7 @@ class _Item:
     subject_key: tuple[str, str] = ("", "")
     subject_id: int = 0
     reach: int = 0
-    case: Case | None = None
+    case: store.CaseRow | None = None
     opened_case: bool = False
     report_id: int | None = None
 
@@ -394,7 +394,7 @@ def _add(facts: PriorityFacts, ctx: IntakeContext, *, category_id: int, source: 
                      flagger_in_area=flagger is not None and category_id in flagger.areas)
 
 
-def _new_case(group: list[_Item], ctx: IntakeContext, now) -> Case:
+def _new_case(group: list[_Item], ctx: IntakeContext, now) -> store.CaseRow:
     """The case a subject's first report opens: routed by that report, prioritised by all the batch's."""
     first = group[0]
     route = ctx.routing.route(category_id=first.category.id, source=first.report.source,
@@ -407,16 +407,15 @@ def _new_case(group: list[_Item], ctx: IntakeContext, now) -> Case:
              score=item.report.classifier_score, flagger=item.flagger)
     verdict = assess(facts)
     first_due, resolution_due = due_times(route.queue_id, verdict.priority, now, targets=ctx.sla_targets)
-    case = Case(subject_id=first.subject_id, queue_id=route.queue_id, category_id=first.category.id,
-                status=CaseStatus.OPEN, priority=verdict.priority, priority_reasons=verdict.reasons,
-                first_touch_due_at=first_due, resolution_due_at=resolution_due, opened_at=now, updated_at=now,
-                report_count=len(group), reporter_count=reporters)
-    case._route = route.reason
-    return case
+    return store.CaseRow(
+        id=None, subject_id=first.subject_id, queue_id=route.queue_id, category_id=first.category.id,
+        status=CaseStatus.OPEN, priority=verdict.priority, priority_reasons=verdict.reasons,
+        first_touch_due_at=first_due, resolution_due_at=resolution_due, opened_at=now, updated_at=now,
+        report_count=len(group), reporter_count=reporters, route=route.reason, opened=True)
 
 
-def _cases(by_subject: dict[int, list[_Item]], ctx: IntakeContext, now) -> dict[int, Case]:
-    """Lock each subject's open case, or open one; returns {subject id: case}, new ones marked `_opened`."""
+def _cases(by_subject: dict[int, list[_Item]], ctx: IntakeContext, now) -> dict[int, store.CaseRow]:
+    """Lock each subject's open case, or open one; returns {subject id: case} (new ones `opened`)."""
     cases = store.lock_open_cases(list(by_subject))
     pending = [sid for sid in by_subject if sid not in cases]
     for _round in range(5):
@@ -425,10 +424,8 @@ def _cases(by_subject: dict[int, list[_Item]], ctx: IntakeContext, now) -> dict[
         candidates = {sid: _new_case(by_subject[sid], ctx, now) for sid in pending}
         inserted = store.insert_cases(list(candidates.values()))
         for sid, case_id in inserted.items():
-            case = candidates[sid]
-            case.pk = case_id
-            case._opened = True
-            cases[sid] = case
+            candidates[sid].id = case_id
+            cases[sid] = candidates[sid]
         # Lost a race: someone opened a case for the subject since we looked. Join it.
         lost = [sid for sid in pending if sid not in inserted]
         cases.update(store.lock_open_cases(lost))
@@ -446,7 +443,7 @@ def _write(items: list[_Item], *, ctx, actor, actor_id, now, outcomes) -> None:
     cases = _cases(by_subject, ctx, now)
     for item in items:
         item.case = cases[item.subject_id]
-        item.opened_case = getattr(item.case, "_opened", False)
+        item.opened_case = item.case.opened
 
     # -- reports; one that a concurrent request stored first is a replay after all
     inserted = store.insert_reports([(
@@ -478,7 +475,7 @@ def _write(items: list[_Item], *, ctx, actor, actor_id, now, outcomes) -> None:
         if item.opened_case and case.pk not in announced:
             announced.add(case.pk)
             events.append((case.pk, actor_id, kind, "opened", "", CaseStatus.OPEN, {
-                "queue": ctx.routing.queue_slugs.get(case.queue_id), "route": case._route,
+                "queue": ctx.routing.queue_slugs.get(case.queue_id), "route": case.route,
                 "priority": case.priority, "reasons": case.priority_reasons, "report_id": item.report_id,
                 "source": item.report.source, "category": item.category.slug}, now))
         else:
@@ -519,14 +516,14 @@ def _recompute(joined: dict[int, _Item], ctx: IntakeContext, actor_id, kind, now
     return events
 
 
-def _settle_opened(cases: dict[int, Case], kept: list[_Item], now) -> None:
+def _settle_opened(cases: dict[int, store.CaseRow], kept: list[_Item], now) -> None:
     """After reports raced: a case this batch opened whose reports all turned out to be stored already
     goes away again (nothing refers to it yet); the others count only the reports actually stored."""
     per_case = defaultdict(list)
     for item in kept:
         if item.opened_case:
             per_case[item.case.pk].append(item)
-    opened = [case for case in cases.values() if getattr(case, "_opened", False)]
+    opened = [case for case in cases.values() if case.opened]
     empty = [case.pk for case in opened if case.pk not in per_case]
     if empty:
         store.delete_cases(empty)
@@ -541,7 +538,7 @@ def _settle_opened(cases: dict[int, Case], kept: list[_Item], now) -> None:
         store.update_case_counts(recount, now)
 
 
-def _case_body(case: Case, ctx: IntakeContext) -> dict:
+def _case_body(case: store.CaseRow, ctx: IntakeContext) -> dict:
     slug = ctx.routing.queue_slugs.get(case.queue_id)
     if slug is None:  # a case in a queue retired since the context was loaded
         slug = Queue.objects.filter(pk=case.queue_id).values_list("slug", flat=True).first()

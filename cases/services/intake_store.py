@@ -11,6 +11,8 @@ built as tuples rather than model instances: at a thousand reports per call the 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import connection
 
@@ -30,6 +32,8 @@ def _pg() -> bool:
 
 
 def _dt(value):
+    if value is None or _pg():
+        return value  # psycopg2 adapts aware datetimes itself
     return connection.ops.adapt_datetimefield_value(value)
 
 
@@ -166,33 +170,53 @@ def link_signals(links: list[tuple[int, str, str]], now) -> None:
 
 # --------------------------------------------------------------------------- cases
 
+@dataclass
+class CaseRow:
+    """The fields of a case that intake reads and writes. Plain data, not a model instance: intake
+    handles hundreds per batch, and `cases.sla.apply_due_times` works on anything with these fields."""
+
+    id: int | None
+    subject_id: int
+    queue_id: int
+    status: str
+    priority: int
+    priority_reasons: list = field(default_factory=list)
+    opened_at: datetime | None = None
+    sla_paused_seconds: int = 0
+    report_count: int = 0
+    reporter_count: int = 0
+    category_id: int | None = None
+    first_touch_due_at: datetime | None = None
+    resolution_due_at: datetime | None = None
+    updated_at: datetime | None = None
+    route: str = ""  # why it is in its queue (new cases)
+    opened: bool = False  # opened by this batch
+
+    @property
+    def pk(self):
+        return self.id
+
+
 LOCK_COLUMNS = ["id", "subject_id", "queue_id", "status", "priority", "priority_reasons", "opened_at",
                 "sla_paused_seconds", "report_count", "reporter_count"]
 
 
-def lock_open_cases(subject_ids: list[int]) -> dict[int, Case]:
-    """The open case of each subject, locked for the rest of the transaction (in id order).
-
-    Returns unsaved-looking Case objects carrying only the fields intake reads; nothing saves them.
-    """
+def lock_open_cases(subject_ids: list[int]) -> dict[int, CaseRow]:
+    """The open case of each subject, locked for the rest of the transaction (in id order)."""
     found = {}
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    opened_at = Case._meta.get_field("opened_at")
     for chunk in _chunks(sorted(subject_ids), 1000):
         where, params = _in("subject_id", chunk)
         for row in _fetch(f"SELECT {', '.join(LOCK_COLUMNS)} FROM {CASE} WHERE {where} "
                           f"AND NOT (status = 'resolved') ORDER BY id{lock}", params):
-            values = dict(zip(LOCK_COLUMNS, row, strict=True))
-            if isinstance(values["priority_reasons"], str):  # SQLite hands JSON back as text
-                values["priority_reasons"] = json.loads(values["priority_reasons"])
-            values["opened_at"] = _from_db_datetime(values["opened_at"])
-            found[values["subject_id"]] = Case(**values)
+            case = CaseRow(*row)
+            if isinstance(case.priority_reasons, str):  # SQLite hands JSON back as text
+                case.priority_reasons = json.loads(case.priority_reasons)
+            if isinstance(case.opened_at, str):
+                case.opened_at = opened_at.to_python(case.opened_at)
+            found[case.subject_id] = case
     return found
-
-
-def _from_db_datetime(value):
-    if isinstance(value, str):
-        return Case._meta.get_field("opened_at").to_python(value)
-    return value
 
 
 CASE_COLUMNS = ["subject_id", "queue_id", "category_id", "status", "priority", "priority_reasons",
@@ -200,7 +224,7 @@ CASE_COLUMNS = ["subject_id", "queue_id", "category_id", "status", "priority", "
                 "resolution_reason", "report_count", "reporter_count", "opened_at", "updated_at"]
 
 
-def insert_cases(cases: list[Case]) -> dict[int, int]:
+def insert_cases(cases: list[CaseRow]) -> dict[int, int]:
     """Insert open cases unless their subject has one already: {subject_id: new case id}."""
     inserted = {}
     for chunk in _chunks(cases):
@@ -233,7 +257,7 @@ def update_case_counts(rows: list[tuple[int, int, int]], now) -> None:
              f"updated_at = %s FROM v WHERE {CASE}.id = v.id{_cast('bigint')}", [*params, _dt(now)])
 
 
-def update_case_priority(cases: list[Case]) -> None:
+def update_case_priority(cases: list[CaseRow]) -> None:
     """Priority, reasons and due times of each case, as set on the objects."""
     for chunk in _chunks(cases):
         values, params = _rows([(c.pk, c.priority, json.dumps(c.priority_reasons), _dt(c.first_touch_due_at),
