@@ -7,11 +7,13 @@ instantiating a DRF serializer per item, which costs about ten times as much (it
 deep-copied for every instance). The messages and error shape are DRF's.
 """
 
+import json
+
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.fields import SkipField, empty
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +25,34 @@ from ..services import intake
 from ..services.intake import MAX_BATCH, Outcome, ReportIn, SubjectIn
 
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+# A full list of 1,000 reports with long texts runs to megabytes: this endpoint takes up to 32 MB,
+# above Django's general DATA_UPLOAD_MAX_MEMORY_SIZE, and says so with a 413 beyond it.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+class PayloadTooLarge(APIException):
+    status_code = 413
+    default_detail = f"The request body is over {MAX_BODY_BYTES // (1024 * 1024)} MB: send fewer reports per request."
+    default_code = "payload_too_large"
+
+
+def _no_constants(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class IntakeJSONParser(BaseParser):
+    """Strict JSON (no NaN or Infinity) read straight from the request stream with its own size limit."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read(MAX_BODY_BYTES + 1)
+        if len(raw) > MAX_BODY_BYTES:
+            raise PayloadTooLarge()
+        try:
+            return json.loads(raw, parse_constant=_no_constants)
+        except ValueError as exc:  # JSONDecodeError and undecodable bytes alike
+            raise ParseError(f"JSON parse error - {exc}")
 
 
 class StrictFloatField(serializers.FloatField):
@@ -278,7 +308,7 @@ class ReportIntake(APIView):
     """Send reports: one object → 201 (or 200 when already stored); a list → 207 with a result per item."""
 
     permission_classes = [Can("report.create")]
-    parser_classes = [JSONParser]
+    parser_classes = [IntakeJSONParser]
     renderer_classes = [JSONRenderer]
 
     @extend_schema(
@@ -302,7 +332,8 @@ class ReportIntake(APIView):
         ),
         responses={
             201: ReportResultSerializer, 200: ReportResultSerializer, 207: BulkResultSerializer,
-            400: ErrorSerializer, 403: OpenApiResponse(description="Your role may not send reports.")},
+            400: ErrorSerializer, 403: OpenApiResponse(description="Your role may not send reports."),
+            413: OpenApiResponse(ErrorSerializer, description="The body is over 32 MB.")},
         examples=[OpenApiExample("A user report about a post", value=EXAMPLE, request_only=True)],
     )
     def post(self, request):

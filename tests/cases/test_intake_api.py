@@ -215,6 +215,27 @@ def test_non_json_is_400(client):
     assert "JSON parse error" in response.json()["detail"]
 
 
+def test_nan_is_not_json(client):
+    body = json.dumps(report()).replace('"description"', '"classifier": {"score": NaN}, "description"')
+    response = client.post(URL, body, content_type="application/json")
+    assert response.status_code == 400 and "NaN is not valid JSON" in response.json()["detail"]
+
+
+def test_a_large_list_is_read_whole_and_an_oversized_body_is_413(client):
+    items = [report(f"big-{i}", description="x" * 5000, subject={"kind": "account", "external_id": f"a-{i}"})
+             for i in range(1000)]
+    body = json.dumps(items)
+    assert len(body) > 5_000_000  # beyond Django's general 2.5 MB request limit
+    assert client.post(URL, body, content_type="application/json").json()["created"] == 1000
+    huge = "[" + " " * (32 * 1024 * 1024) + "]"
+    response = client.post(URL, huge, content_type="application/json")
+    assert response.status_code == 413 and "32 MB" in response.json()["detail"]
+
+
+def test_form_data_is_refused(client):
+    assert client.post(URL, {"source": "user_report"}).status_code == 415
+
+
 def test_a_list_of_exactly_1000_is_accepted(client):
     items = [report(f"k-{i}", subject={"kind": "account", "external_id": f"a-{i % 250}"}) for i in range(1000)]
     body = client.post(URL, items, format="json").json()
