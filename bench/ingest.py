@@ -22,38 +22,24 @@ import http.client
 import json
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsconsole.settings")
 os.environ.setdefault("SECRET_KEY", "bench-secret-key")
-# Plain HTTP to a local server: the production HTTPS redirect and HSTS stay out of the way.
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+
+from harness import emit, free_port, percentile, start_server, stop_server  # noqa: E402
 
 CATEGORIES = ["spam", "fake-engagement", "targeted-harassment", "hate-speech", "phishing", "financial-scam",
               "impersonation", "nudity", "counterfeit", "copyright", "health-misinformation", "doxxing",
               "prohibited-items", "graphic-violence", "credible-threat", "grooming"]
 SOURCES = ["user_report"] * 6 + ["automated"] * 3 + ["support_escalation"]
-
-
-def emit(**line):
-    print(json.dumps(line), flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Workload:
@@ -117,11 +103,6 @@ def post(port: int, token: str, body: bytes, timeout: float = 60) -> tuple[int, 
         conn.close()
 
 
-def percentile(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-
-
 def counts() -> dict:
     from django.db import connection
 
@@ -130,34 +111,6 @@ def counts() -> dict:
                        "(SELECT count(*) FROM cases_caseevent)")
         reports, cases, events = cursor.fetchone()
     return {"reports": reports, "cases": cases, "events": events}
-
-
-def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = dict(os.environ, DEBUG="0", ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING")
-    cmd = [sys.executable, "-m", "gunicorn", "tsconsole.wsgi:application", "--bind", f"127.0.0.1:{port}",
-           "--workers", str(workers), "--threads", str(threads), "--log-level", "warning", "--timeout", "120"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    stop_server(proc)
-    raise SystemExit("gunicorn did not start within 60 s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def bench_bulk_http(port, token, workload, *, batches: int, size: int, clients: int) -> tuple[dict, bytes]:
