@@ -6,7 +6,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.functional import SimpleLazyObject
 
 from tsconsole.models import Team
@@ -284,6 +284,16 @@ class Tag(models.Model):
         return self.name
 
 
+def sla_pending_q(due: str, marked: str, *, first_touch: bool = False) -> Q:
+    """Unresolved cases with a clock whose mark `marked` was not recorded for its current due time
+    (cases.services.sla queries with exactly this condition, so the planner matches the index)."""
+    running = Q(first_touched_at__isnull=True) if first_touch else Q()
+    return (
+        running & ~Q(status="resolved") & Q(**{f"{due}__isnull": False})
+        & (Q(**{f"{marked}__isnull": True}) | ~Q(**{marked: F(due)}))
+    )
+
+
 class Case(models.Model):
     """The unit of work: every report about one subject while it is open, in one queue.
 
@@ -313,6 +323,14 @@ class Case(models.Model):
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     sla_paused_seconds = models.PositiveIntegerField(default=0)
+    # What the SLA sweep has on file: the due time whose at-risk / breach crossing it recorded. A due
+    # time that moves (priority, queue, a hold) no longer matches, so the case is pending again for
+    # the sweep without any other writer knowing about it; the sweep's partial indexes hold only
+    # pending cases, so a sweep reads what is newly due, not the backlog of marks already made.
+    sla_first_touch_at_risk_for = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_first_touch_breach_for = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_resolution_at_risk_for = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_resolution_breach_for = models.DateTimeField(null=True, blank=True, editable=False)
     # hold for help
     held_for = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="held_cases"
@@ -354,16 +372,28 @@ class Case(models.Model):
                 name="case_first_touch_due",
             ),
             models.Index(fields=["resolution_due_at"], condition=~Q(status="resolved"), name="case_resolution_due"),
-            # SLA at-risk sweep: 75 % of a target is "due minus a quarter of the target", and the target
-            # depends on queue and priority, so the sweep reads one (queue, priority) range at a time.
+            # The SLA sweep (cases/services/sla.py) reads only cases with a mark still to make. At risk
+            # (75 %) is "due minus a quarter of the target" and the target depends on queue and
+            # priority, so that index reads one (queue, priority) range at a time.
             models.Index(
                 fields=["queue", "priority", "first_touch_due_at"],
-                condition=Q(first_touched_at__isnull=True) & ~Q(status="resolved"),
+                condition=sla_pending_q("first_touch_due_at", "sla_first_touch_at_risk_for", first_touch=True),
                 name="case_first_touch_risk",
             ),
             models.Index(
-                fields=["queue", "priority", "resolution_due_at"], condition=~Q(status="resolved"),
+                fields=["first_touch_due_at"],
+                condition=sla_pending_q("first_touch_due_at", "sla_first_touch_breach_for", first_touch=True),
+                name="case_first_touch_breach",
+            ),
+            models.Index(
+                fields=["queue", "priority", "resolution_due_at"],
+                condition=sla_pending_q("resolution_due_at", "sla_resolution_at_risk_for"),
                 name="case_resolution_risk",
+            ),
+            models.Index(
+                fields=["resolution_due_at"],
+                condition=sla_pending_q("resolution_due_at", "sla_resolution_breach_for"),
+                name="case_resolution_breach",
             ),
             # claim timeout release
             models.Index(fields=["claimed_at"], condition=Q(status="in_review"), name="case_claimed_in_review"),

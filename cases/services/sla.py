@@ -6,9 +6,14 @@ One run is a handful of set-wise statements, however many cases cross:
    overlaps the next one) gets nothing and returns at once. SQLite (the demo) has one writer and
    just runs.
 2. For each clock (first touch while the case is untouched, resolution while it is open) and
-   each level, `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING` the crossings that are due.
-   The candidate SELECT walks the partial due-time indexes; the unique constraint
-   `sla_crossing_once` makes a re-run, or a concurrent run without the lock, record nothing twice.
+   each level, read the cases whose mark is still to make and is due, lock them (SKIP LOCKED),
+   `INSERT … ON CONFLICT DO NOTHING RETURNING` their crossings and mark the cases done. The
+   columns Case.sla_*_for hold the due time each mark was made for, and the sweep's partial
+   indexes hold only cases where that differs from the current due time: a sweep reads what is
+   newly due, never the backlog of cases already marked, and a deadline moved by anyone (priority,
+   queue, hold) makes its case pending again without that writer knowing about the sweep. The
+   unique constraint `sla_crossing_once` makes a re-run, or a concurrent run without the lock,
+   record nothing twice.
 3. For the rows actually inserted: one CaseEvent each (bulk), outbox notifications in the same
    transaction, and the optional priority raise when the queue asks for it.
 
@@ -26,14 +31,14 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import Case as SqlCase
-from django.db.models import DateTimeField, Exists, F, Func, IntegerField, OuterRef, Q, Value, When
+from django.db.models import DateTimeField, F, Func, IntegerField, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
 from tsconsole.models import OutboxMessage, Team, TeamMembership
 from tsconsole.services import outbox_enqueue_many
 
-from ..models import Case, CaseEvent, CaseStatus, Queue, QueueSla, SlaCrossing
+from ..models import Case, CaseEvent, CaseStatus, Queue, QueueSla, SlaCrossing, sla_pending_q
 from ..sla import apply_due_times
 
 Clock = SlaCrossing.Clock
@@ -55,13 +60,23 @@ def case_url(case_id: int) -> str:
 class _ClockSpec:
     due_field: str
     target_field: str  # QueueSla minutes
-    running: Q  # the clock runs only while this holds
 
 
 CLOCKS = {
-    Clock.FIRST_TOUCH: _ClockSpec("first_touch_due_at", "first_touch_minutes", Q(first_touched_at__isnull=True)),
-    Clock.RESOLUTION: _ClockSpec("resolution_due_at", "resolution_minutes", Q()),
+    Clock.FIRST_TOUCH: _ClockSpec("first_touch_due_at", "first_touch_minutes"),  # runs until first touched
+    Clock.RESOLUTION: _ClockSpec("resolution_due_at", "resolution_minutes"),  # runs until resolved
 }
+# The Case column that says which due time a mark was recorded for (see Case.sla_*_for).
+MARKS = {
+    (Clock.FIRST_TOUCH, Level.AT_RISK): "sla_first_touch_at_risk_for",
+    (Clock.FIRST_TOUCH, Level.BREACHED): "sla_first_touch_breach_for",
+    (Clock.RESOLUTION, Level.AT_RISK): "sla_resolution_at_risk_for",
+    (Clock.RESOLUTION, Level.BREACHED): "sla_resolution_breach_for",
+}
+CHUNK = 2000  # rows per INSERT / UPDATE statement (SQLite caps the parameters of one statement)
+# Crossings of one clock and level recorded per run; a larger wave (the first run over an imported
+# backlog) is worked off over the next runs, seconds apart, keeping each transaction short.
+BATCH = 20_000
 
 
 class SecondsBefore(Func):
@@ -135,33 +150,31 @@ def advisory_xact_lock(key: int) -> bool:
 # --------------------------------------------------------------------------- candidates
 
 
-def _open_cases(spec: _ClockSpec, case_ids=None):
-    qs = Case.objects.filter(spec.running).exclude(status=CaseStatus.RESOLVED).filter(
-        **{f"{spec.due_field}__isnull": False}
-    )
+def _pending(clock: str, level: str, case_ids=None):
+    """Unresolved cases whose clock runs and whose `level` mark is not on file for the current due
+    time: the condition of the sweep's partial indexes, from the same function."""
+    qs = Case.objects.filter(sla_pending_q(
+        CLOCKS[clock].due_field, MARKS[(clock, level)], first_touch=clock == Clock.FIRST_TOUCH,
+    ))
     if case_ids is not None:
         qs = qs.filter(id__in=case_ids)
     return qs.order_by()
 
 
-def _not_recorded(qs, clock: str, level: str):
-    return qs.filter(~Exists(SlaCrossing.objects.filter(
-        case_id=OuterRef("pk"), clock=clock, level=level, due_at=OuterRef("sla_key"),
-    )))
-
-
-def _breach_candidates(clock: str, now: dt.datetime, case_ids=None):
-    """Cases whose due time has passed while the clock was running (a paused clock counts only
-    if it passed before the pause)."""
-    spec = CLOCKS[clock]
-    due = F(spec.due_field)
-    qs = (
-        _open_cases(spec, case_ids)
-        .filter(**{f"{spec.due_field}__lte": now})  # range on case_first_touch_due / case_resolution_due
-        .filter(Q(sla_paused_at__isnull=True) | Q(sla_paused_at__gte=due))
-        .annotate(sla_key=SecondsBefore(due, F("sla_paused_seconds")), sla_crossed=due)
+def _crossed(qs, clock: str, threshold):
+    """Keep the cases whose mark `threshold` passed while the clock ran: before `now` (the caller's
+    range), and before the pause if the clock is paused."""
+    due = F(CLOCKS[clock].due_field)
+    return qs.annotate(sla_key=SecondsBefore(due, F("sla_paused_seconds")), sla_crossed=threshold).filter(
+        Q(sla_paused_at__isnull=True) | Q(sla_paused_at__gte=F("sla_crossed"))
     )
-    return _not_recorded(qs, clock, Level.BREACHED)
+
+
+def _breach_candidates(clock: str, now: dt.datetime, targets: dict, case_ids=None):
+    """Cases whose due time has passed (a range on case_first_touch_breach / case_resolution_breach)."""
+    spec = CLOCKS[clock]
+    qs = _pending(clock, Level.BREACHED, case_ids).filter(**{f"{spec.due_field}__lte": now})
+    return _crossed(qs, clock, F(spec.due_field))
 
 
 def _at_risk_candidates(clock: str, now: dt.datetime, targets: dict, case_ids=None):
@@ -174,7 +187,6 @@ def _at_risk_candidates(clock: str, now: dt.datetime, targets: dict, case_ids=No
     the bound from the estimate and get a sequential scan. Returns None when no target applies.
     """
     spec = CLOCKS[clock]
-    due = F(spec.due_field)
     quarters = {
         key: int(getattr(target, spec.target_field) * 60 * (1 - AT_RISK_FRACTION)) for key, target in targets.items()
     }
@@ -189,14 +201,8 @@ def _at_risk_candidates(clock: str, now: dt.datetime, targets: dict, case_ids=No
         *[When(queue_id=q, priority=p, then=Value(seconds)) for (q, p), seconds in quarters.items()],
         output_field=IntegerField(),
     )
-    threshold = SecondsBefore(due, quarter)
-    qs = (
-        _open_cases(spec, case_ids)
-        .filter(ranges)
-        .annotate(sla_key=SecondsBefore(due, F("sla_paused_seconds")), sla_crossed=threshold)
-        .filter(Q(sla_paused_at__isnull=True) | Q(sla_paused_at__gte=F("sla_crossed")))
-    )
-    return _not_recorded(qs, clock, Level.AT_RISK)
+    qs = _pending(clock, Level.AT_RISK, case_ids).filter(ranges)
+    return _crossed(qs, clock, SecondsBefore(F(spec.due_field), quarter))
 
 
 def _to_datetime(value) -> dt.datetime:
@@ -208,35 +214,96 @@ def _to_datetime(value) -> dt.datetime:
     return value
 
 
-def _record(candidates, clock: str, level: str) -> list[NewCrossing]:
-    """INSERT the candidates as crossings; only rows that were not there yet come back."""
-    # In id order, so two runs without the lock wait on each other's rows instead of deadlocking.
-    select_sql, params = candidates.order_by("id").values("id", "sla_key", "sla_crossed").query.sql_with_params()
-    table = SlaCrossing._meta.db_table
-    sql = (
-        f"INSERT INTO {table} (case_id, clock, level, due_at, crossed_at) "
-        f"SELECT cand.id, %s, %s, cand.sla_key, cand.sla_crossed FROM ({select_sql}) AS cand WHERE 1 = 1 "
-        # WHERE keeps SQLite's parser from reading ON CONFLICT as a join constraint.
-        f"ON CONFLICT (case_id, clock, level, due_at) DO NOTHING "
-        f"RETURNING id, case_id, due_at, crossed_at"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (clock, level, *params))
-        rows = cursor.fetchall()
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _candidate_select(clock: str, level: str, now: dt.datetime, targets: dict, case_ids=None):
+    """The SELECT (sql, params) of the cases whose `level` mark of `clock` is due at `now`, locked
+    with SKIP LOCKED (a case someone is saving right now waits for the next run), at most BATCH.
+    None when no target applies."""
+    find = _at_risk_candidates if level == Level.AT_RISK else _breach_candidates
+    candidates = find(clock, now, targets, case_ids)
+    if candidates is None:
+        return None
+    if level == Level.BREACHED:
+        # Walk the breach index in due order and stop at the batch size. Without the order and
+        # limit the planner cannot tell how few cases are pending (it has no statistics for "mark
+        # differs from due") and may prefer a sequential scan of every open case.
+        candidates = candidates.order_by(CLOCKS[clock].due_field)
+    query = candidates.select_for_update(skip_locked=True, of=("self",)).values_list("id", "sla_key", "sla_crossed")
+    return query[:BATCH].query.sql_with_params()
+
+
+# Compiled candidate statements per targets configuration (PostgreSQL). Building the ORM queries
+# costs more than running them when nothing is due, and the idle sweep runs every few seconds.
+# They are compiled with `now` = _EPOCH; every timestamp parameter is `now` plus a constant, so
+# shifting it by (now - _EPOCH) gives the statement for any `now`.
+_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_compiled: dict = {}
+
+
+def _candidate_selects(now: dt.datetime, targets: dict, case_ids=None) -> list:
+    def compile_all(at):
+        return [
+            (clock, level, select) for clock in CLOCKS for level in (Level.AT_RISK, Level.BREACHED)
+            if (select := _candidate_select(clock, level, at, targets, case_ids)) is not None
+        ]
+
+    if case_ids is not None or connection.vendor != "postgresql":
+        # SQLite gets timestamps already turned into text; restricted runs are rare: compile afresh.
+        return compile_all(now)
+    key = tuple(sorted((k, t.first_touch_minutes, t.resolution_minutes) for k, t in targets.items()))
+    if key not in _compiled:
+        _compiled.clear()
+        _compiled[key] = compile_all(_EPOCH)
+    shift = now - _EPOCH
     return [
-        NewCrossing(id=r[0], case_id=r[1], clock=clock, level=level, due_at=_to_datetime(r[2]),
-                    crossed_at=_to_datetime(r[3]))
-        for r in rows
+        (clock, level, (sql, tuple(p + shift if isinstance(p, dt.datetime) else p for p in params)))
+        for clock, level, (sql, params) in _compiled[key]
     ]
+
+
+def _record(select, clock: str, level: str) -> list[NewCrossing]:
+    """Record the crossings of the selected cases and mark the cases done; returns the new ones.
+
+    The selected cases are locked, so their due times cannot move between reading and marking
+    them. A crossing that is on file already (a case back from a hold has a new due time but the
+    same key) is a conflict: nothing is inserted, the case is only marked.
+    """
+    spec = CLOCKS[clock]
+    with connection.cursor() as cursor:
+        cursor.execute(*select)
+        rows = sorted(cursor.fetchall())  # inserted and marked in id order
+    if not rows:
+        return []
+    table = SlaCrossing._meta.db_table
+    new = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows):
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            params = [p for case_id, key, crossed in chunk for p in (case_id, clock, level, key, crossed)]
+            cursor.execute(
+                f"INSERT INTO {table} (case_id, clock, level, due_at, crossed_at) VALUES {values} "
+                f"ON CONFLICT (case_id, clock, level, due_at) DO NOTHING RETURNING id, case_id, due_at, crossed_at",
+                params,
+            )
+            new += [
+                NewCrossing(id=r[0], case_id=r[1], clock=clock, level=level, due_at=_to_datetime(r[2]),
+                            crossed_at=_to_datetime(r[3]))
+                for r in cursor.fetchall()
+            ]
+    marked = MARKS[(clock, level)]
+    for chunk in _chunks([row[0] for row in rows]):
+        Case.objects.filter(id__in=chunk).update(**{marked: F(spec.due_field)})
+    return new
 
 
 def _record_due_crossings(now: dt.datetime, targets: dict, case_ids=None) -> list[NewCrossing]:
     crossings = []
-    for clock in (Clock.FIRST_TOUCH, Clock.RESOLUTION):
-        crossings += _record(_breach_candidates(clock, now, case_ids), clock, Level.BREACHED)
-        at_risk = _at_risk_candidates(clock, now, targets, case_ids)
-        if at_risk is not None:
-            crossings += _record(at_risk, clock, Level.AT_RISK)
+    for clock, level, select in _candidate_selects(now, targets, case_ids):
+        crossings += _record(select, clock, level)
     return crossings
 
 

@@ -122,3 +122,36 @@ def test_a_sweep_that_finds_the_lock_taken_does_nothing(due_cases):
         release.set()
         holder.join(30)
     assert result.skipped and SlaCrossing.objects.count() == 0
+
+
+def test_a_case_being_saved_is_left_for_the_next_run(due_cases):
+    busy = due_cases[1]
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_row():
+        from django.db import transaction
+
+        from cases.models import Case
+
+        try:
+            with transaction.atomic():
+                Case.objects.select_for_update().get(pk=busy.pk)
+                locked.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_row)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        now = timezone.now()
+        first = sla_sweep(now=now)
+        assert not SlaCrossing.objects.filter(case=busy).exists()
+        assert SlaCrossing.objects.exclude(case=busy).exists()
+    finally:
+        release.set()
+        holder.join(30)
+    second = sla_sweep(now=now)
+    assert SlaCrossing.objects.filter(case=busy).exists()
+    assert first.breached + second.breached == CASES * 2

@@ -249,3 +249,19 @@ def test_query_count_does_not_grow_with_crossings(queue, django_assert_max_num_q
     with django_assert_max_num_queries(8):
         idle = sla_sweep(now=minutes(62))
     assert (idle.breached, idle.at_risk, idle.notifications) == (0, 0, 0)
+
+
+def test_marked_cases_leave_the_sweep_until_their_deadline_moves(queue):
+    case = open_case(queue)
+    sla_sweep(now=minutes(61))
+    case.refresh_from_db()
+    # Both first-touch marks are on file for the current due time: the case is out of those indexes.
+    assert case.sla_first_touch_at_risk_for == case.sla_first_touch_breach_for == case.first_touch_due_at
+    assert case.sla_resolution_at_risk_for is None  # not due yet: still pending
+
+    case.priority = 1
+    case.save(update_fields=["priority", *apply_due_times(case)])
+    case.refresh_from_db()
+    assert case.sla_first_touch_breach_for != case.first_touch_due_at  # pending again
+    sla_sweep(now=minutes(61))
+    assert SlaCrossing.objects.filter(case=case, clock=FIRST_TOUCH, level=BREACHED).count() == 2
