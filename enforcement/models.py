@@ -251,6 +251,12 @@ class ActionStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+def status_label(action_type: str, status: str) -> str:
+    if action_type == ActionType.NO_VIOLATION and status == ActionStatus.ACTIVE:
+        return "Decided: no violation"
+    return ActionStatus(status).label
+
+
 class EnforcementAction(models.Model):
     """One action decided on a case against one subject (the case subject or the content's author).
 
@@ -321,6 +327,11 @@ class EnforcementAction(models.Model):
     def approver(self):
         """The lead who approved it (None when no approval was needed or it was rejected)."""
         return self.reviewer if self.requires_approval and self.status != ActionStatus.REJECTED else None
+
+    @property
+    def status_label(self) -> str:
+        """"No violation" records a decision rather than a restriction in force."""
+        return status_label(self.action_type, self.status)
 
     @property
     def duration_hours(self) -> int | None:

@@ -25,6 +25,7 @@ from .models import (
     PolicyVersion,
     Strike,
     duration_text,
+    status_label,
 )
 
 # Statuses of a case in which a decision can be taken.
@@ -254,7 +255,7 @@ def approvals_pending(*, after_id: int | None = None, limit: int = APPROVALS_PAG
     page_refs = [h["decision_ref"] for h in heads[:limit]]
     actions = (
         pending.filter(decision_ref__in=page_refs)
-        .select_related("case", "case__category", "case__subject", "case__subject__author", "target", "policy", "proposer")
+        .select_related("case", "case__category__parent", "case__subject__author", "target", "policy", "proposer")
         .order_by("id")
     )
     decisions: dict = {ref: None for ref in page_refs}
@@ -313,7 +314,7 @@ def _outcome(row: dict, now) -> dict:
         "duration": duration_text(int(row["duration"].total_seconds() // 3600)) if row["duration"] else "",
         "ends_at": row["ends_at"],
         "status": row["status"],
-        "status_label": ActionStatus(row["status"]).label,
+        "status_label": status_label(row["action_type"], row["status"]),
         "reversed_at": row["reversed_at"],
         "statement": row["statement"],
         "rule": row["policy_version__rule_text"],

@@ -213,6 +213,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Choice sets used under several field names get one stable schema name each.
+    "ENUM_NAME_OVERRIDES": {
+        "DsaCategoryEnum": "cases.models.DsaCategory",
+        "DecisionGroundEnum": "enforcement.models.DecisionGround",
+        "ActionStatusEnum": "enforcement.models.ActionStatus",
+        "ActionTypeEnum": "enforcement.models.ActionType",
+    },
 }
 
 # Login attempts per username+IP within the window before the form refuses further tries.

@@ -170,6 +170,7 @@ def test_no_violation_resolves_and_tells_reporters_no_action(claimed, analyst, e
     assert not Strike.objects.exists()
     assert not OutboxMessage.objects.filter(topic="enforcement.applied").exists()
     assert OutboxMessage.objects.get(topic="report.outcome").payload["outcome"] == "no_action"
+    assert decision.actions[0].status_label == "Decided: no violation"
 
 
 @pytest.mark.parametrize("actions, field", [

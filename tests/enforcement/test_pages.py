@@ -110,7 +110,7 @@ def test_approvals_page_and_approving(client, analyst, lead, claimed, policy, dj
         services.case_decide(case=case, actor=analyst, actions=[{"type": "warn"}, {"type": "transaction_hold"}],
                              rationale="Rationale for review.", statement="s")
     client.force_login(lead)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("enforcement-approvals"))
     html = response.content.decode()
     assert html.count('data-testid="approval"') == 3 and "Rationale for review." in html
@@ -126,6 +126,22 @@ def test_approvals_page_and_approving(client, analyst, lead, claimed, policy, dj
     assert response.status_code == 302
     cases[1].refresh_from_db()
     assert cases[1].status == CaseStatus.IN_REVIEW
+
+
+def test_approvals_page_queries_stay_flat(client, analyst, lead, claimed, policy, content_case):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(lead)
+    counts = []
+    for batch in (1, 6):
+        for _ in range(batch):
+            services.case_decide(case=claimed(AccountFactory(account_type="business")), actor=analyst,
+                                 actions=[{"type": "warn"}, {"type": "transaction_hold"}], rationale="r", statement="s")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("enforcement-approvals")).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
 
 
 def test_approvals_page_is_keyset_paginated(client, analyst, lead, claimed, policy, monkeypatch):
