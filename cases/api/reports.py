@@ -8,6 +8,7 @@ deep-copied for every instance). The messages and error shape are DRF's.
 """
 
 import json
+import re
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
@@ -16,6 +17,7 @@ from rest_framework.fields import SkipField, empty
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from rest_framework.views import APIView
 
 from tsconsole.roles import Can
@@ -201,7 +203,43 @@ class ErrorSerializer(serializers.Serializer):
 
 # --------------------------------------------------------------------------- validation
 
-_REPORT = ReportSerializer()
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogates(value):
+    """DRF's ProhibitSurrogateCharactersValidator, with its message, as one regex search instead of a
+    Python loop over every character (which dominated validating a list of long texts)."""
+    match = _SURROGATES.search(str(value))
+    if match:
+        raise ValidationError(f"Surrogate characters are not allowed: U+{ord(match.group()):X}.",
+                              code="surrogate_characters_not_allowed")
+
+
+def _bound(serializer: serializers.Serializer) -> serializers.Serializer:
+    for fld in serializer.fields.values():
+        if isinstance(fld, serializers.Serializer):
+            _bound(fld)
+            continue
+        for target in (fld, getattr(fld, "child", None)):
+            if target is not None:
+                target.validators = [_no_surrogates if isinstance(v, ProhibitSurrogateCharactersValidator) else v
+                                     for v in target.validators]
+    return serializer
+
+
+_REPORT = _bound(ReportSerializer())
+
+
+_PLANS: dict[int, list] = {}
+
+
+def _plan(serializer: serializers.Serializer) -> list[tuple[str, serializers.Field, bool]]:
+    """(name, field, is nested serializer) of a bound serializer, read once."""
+    plan = _PLANS.get(id(serializer))
+    if plan is None:
+        plan = _PLANS[id(serializer)] = [(name, fld, isinstance(fld, serializers.Serializer))
+                                         for name, fld in serializer.fields.items()]
+    return plan
 
 
 def _walk(serializer: serializers.Serializer, data) -> tuple[dict, dict]:
@@ -210,9 +248,9 @@ def _walk(serializer: serializers.Serializer, data) -> tuple[dict, dict]:
         kind = type(data).__name__ if data is not None else "null"
         return {}, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]}
     out, errors = {}, {}
-    for name, fld in serializer.fields.items():
+    for name, fld, nested in _plan(serializer):
         value = data.get(name, empty)
-        if isinstance(fld, serializers.Serializer):
+        if nested:
             if value is empty:
                 if fld.required:
                     errors[name] = ["This field is required."]
@@ -229,6 +267,8 @@ def _walk(serializer: serializers.Serializer, data) -> tuple[dict, dict]:
             else:
                 out[name] = sub
             continue
+        if value is empty and not fld.required:
+            continue  # not sent, and no field here has a default
         try:
             out[name] = fld.run_validation(value)
         except SkipField:
