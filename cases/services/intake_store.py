@@ -28,7 +28,14 @@ CHUNK = 500  # rows per statement: well inside SQLite's parameter limit at ~20 c
 
 
 def _pg() -> bool:
-    return connection.vendor == "postgresql"
+    # Asked thousands of times per batch; the vendor of the default connection never changes.
+    global _IS_PG
+    if _IS_PG is None:
+        _IS_PG = connection.vendor == "postgresql"
+    return _IS_PG
+
+
+_IS_PG: bool | None = None
 
 
 def _dt(value):
