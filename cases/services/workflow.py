@@ -8,6 +8,7 @@ CaseEvent. Callers (pages, API, tasks) only parse input and call one of these.
 
 import codecs
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,7 +28,7 @@ from .. import sla
 from ..models import Case, CaseEvent, CaseStatus, Category, Evidence, Note, Priority, Queue, Tag
 from ..selectors.workspace import case_visible, queue_workable, user_may_work_queue
 from ..transitions import check_transition
-from .events import case_lock, case_transition, event_record
+from .events import actor_kind, case_lock, case_transition, event_record
 from .outcomes import reporters_notify
 
 NOTE_MAX_CHARS = 20_000
@@ -97,8 +98,11 @@ def _claim_sql(where: str, *, pick: bool) -> str:
 
     The inner SELECT walks the partial index case_claimable (queue, priority, resolution_due_at,
     id WHERE status='open' AND assignee IS NULL) and skips rows another claimer has locked, so
-    concurrent claimers never wait on each other and never get the same case. SQLite (the
-    zero-config default) has no row locks but serialises writers, so it needs no SKIP LOCKED.
+    concurrent claimers never wait on each other and never get the same case. On PostgreSQL the
+    `claimed` event is inserted by the same statement (a data-modifying CTE), so the claim and its
+    event commit together in one round trip. SQLite (the zero-config default) has no row locks but
+    serialises writers: it runs the UPDATE alone and the caller inserts the event in the same
+    transaction.
     """
     table = connection.ops.quote_name(Case._meta.db_table)
     postgres = connection.vendor == "postgresql"
@@ -111,12 +115,39 @@ def _claim_sql(where: str, *, pick: bool) -> str:
         )
     else:
         target = "%(case_id)s"
-    return (
+    update = (
         f"UPDATE {table} SET status = 'in_review', assignee_id = %(actor)s, claimed_at = %(now)s, "
         f"last_activity_at = %(now)s, updated_at = %(now)s, first_touched_at = COALESCE(first_touched_at, %(now)s) "
         f"WHERE id = {target} AND status = 'open' AND assignee_id IS NULL "
         f"RETURNING id"
     )
+    if not postgres:
+        return update
+    events = connection.ops.quote_name(CaseEvent._meta.db_table)
+    return (
+        f"WITH claimed AS ({update}) "
+        f"INSERT INTO {events} (case_id, actor_id, actor_kind, verb, from_status, to_status, data, created_at) "
+        f"SELECT id, %(actor)s, %(actor_kind)s, 'claimed', 'open', 'in_review', %(data)s::jsonb, %(now)s "
+        f"FROM claimed RETURNING case_id"
+    )
+
+
+def _claim(where: str, params: dict, *, pick: bool, actor, data: dict) -> int | None:
+    """Run the claim statement; returns the claimed case id, or None when nothing matched."""
+    check_transition(CaseStatus.OPEN, CaseStatus.IN_REVIEW)
+    now = timezone.now()
+    params = {**params, "actor": actor.pk, "now": connection.ops.adapt_datetimefield_value(now),
+              "actor_kind": actor_kind(actor), "data": json.dumps(data)}
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_claim_sql(where, pick=pick), params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if connection.vendor != "postgresql":
+            event_record(Case(pk=row[0]), verb="claimed", actor=actor, from_status=CaseStatus.OPEN,
+                         to_status=CaseStatus.IN_REVIEW, data=data, at=now)
+    return row[0]
 
 
 def _claimed(case_id: int) -> Case:
@@ -126,8 +157,8 @@ def _claimed(case_id: int) -> Case:
 def case_claim_next(*, queue: Queue | str, actor) -> Case | None:
     """Claim the highest-priority, soonest-due unassigned case of `queue` for `actor`.
 
-    One UPDATE picks and assigns the case (sets assignee, claimed_at, first touch, in_review) and
-    the `claimed` event is written in the same transaction. Returns None when the queue is empty.
+    One statement picks and assigns the case (sets assignee, claimed_at, first touch, in_review)
+    and writes its `claimed` event. Returns None when the queue is empty.
     """
     slug = queue.slug if isinstance(queue, Queue) else queue
     queue = queue_workable(actor, slug)
@@ -135,18 +166,9 @@ def case_claim_next(*, queue: Queue | str, actor) -> Case | None:
         if Queue.objects.filter(slug=slug, is_active=True).exists():
             raise NotAllowed(f"You may not work the queue “{slug}”: it is reserved for other teams.")
         raise NotFound(f"There is no active queue “{slug}”.")
-    check_transition(CaseStatus.OPEN, CaseStatus.IN_REVIEW)
-    now = timezone.now()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_claim_sql("queue_id = %(queue)s", pick=True), {
-                "queue": queue.pk, "actor": actor.pk, "now": connection.ops.adapt_datetimefield_value(now)})
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        event_record(Case(pk=row[0]), verb="claimed", actor=actor, from_status=CaseStatus.OPEN,
-                     to_status=CaseStatus.IN_REVIEW, data={"queue": queue.slug, "next": True}, at=now)
-    return _claimed(row[0])
+    case_id = _claim("queue_id = %(queue)s", {"queue": queue.pk}, pick=True, actor=actor,
+                     data={"queue": queue.slug, "next": True})
+    return None if case_id is None else _claimed(case_id)
 
 
 def case_claim(*, case, actor) -> Case:
@@ -154,23 +176,15 @@ def case_claim(*, case, actor) -> Case:
     case_id = _case_id(case)
     if not case_visible(actor, case_id):
         raise NotAllowed(f"You may not work on case {case_id}: its queue is not one of your teams' queues.")
-    now = timezone.now()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_claim_sql("", pick=False), {
-                "case_id": case_id, "actor": actor.pk, "now": connection.ops.adapt_datetimefield_value(now)})
-            row = cursor.fetchone()
-        if row is None:
-            current = Case.objects.select_related("assignee").filter(pk=case_id).first()
-            if current is None:
-                raise NotFound(f"Case {case_id} does not exist.")
-            if current.assignee_id == actor.pk:
-                raise Conflict(f"You already hold case {case_id}.")
-            if current.assignee_id:
-                raise Conflict(f"Case {case_id} is already claimed by {_who(current.assignee)}.")
-            raise Conflict(f"Case {case_id} is {current.get_status_display().lower()} and cannot be claimed.")
-        event_record(Case(pk=case_id), verb="claimed", actor=actor, from_status=CaseStatus.OPEN,
-                     to_status=CaseStatus.IN_REVIEW, data={"next": False}, at=now)
+    if _claim("", {"case_id": case_id}, pick=False, actor=actor, data={"next": False}) is None:
+        current = Case.objects.select_related("assignee").filter(pk=case_id).first()
+        if current is None:
+            raise NotFound(f"Case {case_id} does not exist.")
+        if current.assignee_id == actor.pk:
+            raise Conflict(f"You already hold case {case_id}.")
+        if current.assignee_id:
+            raise Conflict(f"Case {case_id} is already claimed by {_who(current.assignee)}.")
+        raise Conflict(f"Case {case_id} is {current.get_status_display().lower()} and cannot be claimed.")
     return _claimed(case_id)
 
 

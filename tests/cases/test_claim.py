@@ -64,7 +64,8 @@ def test_claim_next_uses_the_partial_index(analyst):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE cases_case")
         sql = workflow._claim_sql("queue_id = %(queue)s", pick=True)
-        cursor.execute("EXPLAIN " + sql, {"queue": queue.pk, "actor": analyst.pk, "now": timezone.now()})
+        cursor.execute("EXPLAIN " + sql, {"queue": queue.pk, "actor": analyst.pk, "now": timezone.now(),
+                                          "actor_kind": "user", "data": "{}"})
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "case_claimable" in plan
     assert "LockRows" in plan

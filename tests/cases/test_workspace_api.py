@@ -242,3 +242,19 @@ def test_schema_documents_the_workspace_endpoints(api_as, analyst):
                  "/api/v1/cases/{id}/resolve/"):
         assert path in schema["paths"], path
     assert "204" in schema["paths"]["/api/v1/queues/{slug}/claim/"]["post"]["responses"]
+
+
+def test_the_written_out_case_body_matches_the_declared_fields(analyst, helper):
+    from rest_framework import serializers
+
+    from cases.api.cases import CaseDetailSerializer, CaseSerializer
+
+    case = workflow.case_claim(case=CaseFactory(priority_reasons=["High severity"]), actor=analyst)
+    workflow.case_tags_set(case=case, names="ring", actor=analyst)
+    workflow.case_hold(case=case, reason="help", helper=helper, actor=analyst)
+    workflow.note_add(case=case, body="n", actor=analyst)
+    case = Case.objects.get(pk=case.pk)
+    for serializer_class in (CaseSerializer, CaseDetailSerializer):
+        fast = serializer_class(case)
+        generic = serializers.ModelSerializer.to_representation(serializer_class(case), case)
+        assert fast.data == generic

@@ -1,0 +1,388 @@
+"""Claim-next benchmark against the PostgreSQL in DATABASE_URL. Prints JSON lines.
+
+    DATABASE_URL=postgres://…/tsc_bench .venv/bin/python manage.py migrate
+    DATABASE_URL=postgres://…/tsc_bench .venv/bin/python bench/claim.py --generate
+
+With --generate, a database holding fewer than --cases cases is first filled with
+`manage.py bench_generate --cases N --reports-per-case K --open-fraction F`. Then, on one queue
+(the one with most unassigned cases unless --queue says otherwise):
+
+- `http`: claims/s over real HTTP — gunicorn on a free 127.0.0.1 port, `--clients` concurrent
+  clients each looping on POST /api/v1/queues/{slug}/claim/ with its own analyst's API token —
+  with p50/p95/p99 latency, and double assignments counted twice: case ids handed out more than
+  once, and cases with more than one `claimed` event in the run (both must be 0);
+- `raw_sql`: the same claim statement the service runs (UPDATE … WHERE id = (SELECT … FOR UPDATE
+  SKIP LOCKED LIMIT 1) RETURNING, plus its `claimed` event in the same statement), driven by
+  pgbench with the same number of clients, so client overhead matches the reference;
+- `pgbench`: `pgbench -b simple-update` TPS on the same server (a separate database initialised with
+  `pgbench -i -s 10`), and the ratio raw_sql / pgbench.
+
+Between phases the cases claimed by the benchmark go back to the queue and the table is vacuumed,
+so the run can be repeated. Use a database made for benchmarks: claims add case events.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsconsole.settings")
+os.environ.setdefault("SECRET_KEY", "bench-secret-key")
+# Plain HTTP to a local server: the production HTTPS redirect and HSTS stay out of the way.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+os.environ.setdefault("SECURE_COOKIES", "0")
+
+CLAIMER_PREFIX = "bench-claimer-"
+
+
+def emit(**line):
+    print(json.dumps(line), flush=True)
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
+    env = dict(os.environ, DEBUG="0", ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING")
+    cmd = [sys.executable, "-m", "gunicorn", "tsconsole.wsgi:application", "--bind", f"127.0.0.1:{port}",
+           "--workers", str(workers), "--threads", str(threads), "--log-level", "warning", "--timeout", "120",
+           "--backlog", "512"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    stop_server(proc)
+    raise SystemExit("gunicorn did not start within 60 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def request(port: int, method: str, path: str, headers: dict, timeout: float = 30) -> tuple[int, bytes, float]:
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        return response.status, data, time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+def pg_env() -> dict:
+    """libpq environment for pgbench/psql, from DATABASE_URL."""
+    url = urlparse(os.environ["DATABASE_URL"])
+    env = dict(os.environ)
+    env.update(PGHOST=url.hostname or "127.0.0.1", PGPORT=str(url.port or 5432), PGUSER=url.username or "postgres")
+    if url.password:
+        env["PGPASSWORD"] = url.password
+    return env
+
+
+def pg_tool(name: str) -> str:
+    for folder in filter(None, [os.environ.get("PGBIN"), "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin"]):
+        candidate = Path(folder) / name
+        if candidate.exists():
+            return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        raise SystemExit(f"{name} not found: set PGBIN to PostgreSQL's bin folder")
+    return found
+
+
+def pgbench_tps(args: list[str], env: dict) -> dict:
+    out = subprocess.run([pg_tool("pgbench"), *args], env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"pgbench failed: {out.stderr.strip()[-2000:]}")
+    text = out.stdout + out.stderr
+    tps = re.search(r"tps = ([\d.]+) \((?:without initial connection time|excluding connections establishing)\)", text)
+    latency = re.search(r"latency average = ([\d.]+) ms", text)
+    done = re.search(r"number of transactions actually processed: (\d+)", text)
+    failed = re.search(r"number of failed transactions: (\d+)", text)
+    return {"tps": float(tps.group(1)) if tps else None,
+            "latency_avg_ms": float(latency.group(1)) if latency else None,
+            "transactions": int(done.group(1)) if done else None,
+            "failed": int(failed.group(1)) if failed else 0}
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def ensure_data(args) -> int:
+    from cases.models import Case
+
+    have = Case.objects.count()
+    if have < args.cases and args.generate:
+        emit(bench="claim", case="generate", existing=have, target=args.cases)
+        subprocess.run([sys.executable, "manage.py", "bench_generate", "--cases", str(args.cases - have),
+                        "--reports-per-case", str(args.reports_per_case), "--open-fraction", str(args.open_fraction),
+                        "--prefix", f"claim{have}"], cwd=ROOT, check=True)
+        have = Case.objects.count()
+    return have
+
+
+def claimers(n: int) -> list[tuple[int, str]]:
+    """n analysts in every team (so every queue is theirs), each with an API token."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from rest_framework.authtoken.models import Token
+
+    from tsconsole import roles
+    from tsconsole.models import Team, TeamMembership
+
+    group = Group.objects.get_or_create(name=roles.ANALYST)[0]
+    teams = list(Team.objects.all())
+    out = []
+    for i in range(n):
+        user, _ = get_user_model().objects.get_or_create(username=f"{CLAIMER_PREFIX}{i}")
+        user.groups.add(group)
+        for team in teams:
+            TeamMembership.objects.get_or_create(team=team, user=user)
+        out.append((user.pk, Token.objects.get_or_create(user=user)[0].key))
+    return out
+
+
+def pick_queue(slug: str | None):
+    from django.db.models import Count, Q
+
+    from cases.models import Queue
+
+    qs = Queue.objects.filter(is_active=True).annotate(
+        waiting=Count("cases", filter=Q(cases__status="open", cases__assignee__isnull=True)))
+    if slug:
+        return qs.get(slug=slug)
+    return qs.order_by("-waiting").first()
+
+
+def reset_claims(user_ids: list[int]) -> int:
+    """Put every case the benchmark claimed back in the queue, then vacuum so the next phase starts
+    from a clean claimable index (the claims left dead index entries behind)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE cases_case SET status = 'open', assignee_id = NULL, claimed_at = NULL, first_touched_at = NULL "
+            "WHERE assignee_id = ANY(%s) AND status = 'in_review'", [user_ids])
+        count = cursor.rowcount
+    connection.close()
+    env = pg_env()
+    subprocess.run([pg_tool("vacuumdb"), "--analyze", "--table", "cases_case", urlparse(os.environ["DATABASE_URL"])
+                    .path.lstrip("/")], env=env, check=True, capture_output=True)
+    return count
+
+
+def double_claims_since(since) -> dict:
+    """Cases claimed more than once since `since` (no claim is released during a phase)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), count(DISTINCT case_id) FROM cases_caseevent "
+                       "WHERE verb = 'claimed' AND created_at >= %s", [since])
+        events, cases = cursor.fetchone()
+    return {"claimed_events": events, "double_assignments_db": events - cases}
+
+
+# --------------------------------------------------------------------------- phases
+
+
+def bench_http(args, queue, users) -> dict:
+    from django.utils import timezone
+
+    port = free_port()
+    server = start_server(port, args.workers, args.threads)
+    path = f"/api/v1/queues/{queue.slug}/claim/"
+    try:
+        for _, token in users:  # warm every worker: imports, connections, first queries
+            request(port, "GET", "/api/v1/queues/", {"Authorization": f"Token {token}"})
+        since = timezone.now()
+        latencies: list[float] = []
+        handed: list[tuple[int, int]] = []
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+        stop_at = time.perf_counter() + args.seconds
+        barrier = threading.Barrier(len(users) + 1)
+
+        def client(user_id: int, token: str):
+            headers = {"Authorization": f"Token {token}", "Content-Length": "0"}
+            mine_lat, mine_ids, mine_status = [], [], {}
+            barrier.wait()
+            while time.perf_counter() < stop_at:
+                try:
+                    status, body, seconds = request(port, "POST", path, headers)
+                except OSError:
+                    status, body, seconds = -1, b"", 0.0
+                mine_status[status] = mine_status.get(status, 0) + 1
+                if status == 200:
+                    mine_lat.append(seconds)
+                    mine_ids.append((json.loads(body)["id"], user_id))
+                elif status == 204:
+                    break
+            with lock:
+                latencies.extend(mine_lat)
+                handed.extend(mine_ids)
+                for k, v in mine_status.items():
+                    statuses[k] = statuses.get(k, 0) + v
+
+        threads = [threading.Thread(target=client, args=u) for u in users]
+        for t in threads:
+            t.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        stop_server(server)
+    ids = [case_id for case_id, _ in handed]
+    from cases.models import Case
+
+    db_assignee = dict(Case.objects.filter(pk__in=ids).values_list("pk", "assignee_id"))
+    return {
+        "bench": "claim", "case": "http", "queue": queue.slug, "clients": len(users), "workers": args.workers,
+        "threads": args.threads, "seconds": round(elapsed, 2), "claims": len(ids),
+        "claims_per_s": round(len(ids) / elapsed, 1),
+        "p50_ms": ms(percentile(latencies, 50)), "p95_ms": ms(percentile(latencies, 95)),
+        "p99_ms": ms(percentile(latencies, 99)), "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "double_assignments": len(ids) - len(set(ids)),
+        "assignee_mismatches": sum(1 for case_id, user_id in handed if db_assignee.get(case_id) != user_id),
+        **double_claims_since(since),
+    }
+
+
+def bench_raw(args, queue, users) -> dict:
+    """The service's claim statement and its event, in one statement per transaction, via pgbench."""
+    from django.utils import timezone
+
+    from cases.services.workflow import _claim_sql
+
+    claim = _claim_sql("queue_id = %(queue)s", pick=True)
+    claim = claim.replace("%(queue)s", ":queue").replace("%(actor)s", ":actor").replace("%(now)s", "now()")
+    ids = sorted(u for u, _ in users)
+    script = (
+        f"\\set actor random({ids[0]}, {ids[-1]})\n"
+        f"WITH claimed AS ({claim}) "
+        "INSERT INTO cases_caseevent (case_id, actor_id, actor_kind, verb, from_status, to_status, data, created_at) "
+        "SELECT id, :actor, 'user', 'claimed', 'open', 'in_review', '{\"bench\": \"raw\"}', now() FROM claimed;\n"
+    )
+    since = timezone.now()
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
+        handle.write(script)
+    try:
+        db = urlparse(os.environ["DATABASE_URL"]).path.lstrip("/")
+        result = pgbench_tps(["-n", "-f", handle.name, "-c", str(len(users)), "-j", str(args.pgbench_jobs),
+                              "-T", str(int(args.seconds)), "-D", f"queue={queue.pk}", db], pg_env())
+    finally:
+        os.unlink(handle.name)
+    return {"bench": "claim", "case": "raw_sql", "queue": queue.slug, "clients": len(users),
+            "claims_per_s": result["tps"], "latency_avg_ms": result["latency_avg_ms"],
+            "claims": result["transactions"], "failed": result["failed"], **double_claims_since(since)}
+
+
+def bench_pgbench(args, clients: int) -> dict:
+    env = pg_env()
+    db = args.pgbench_db or f"{urlparse(os.environ['DATABASE_URL']).path.lstrip('/')}_pgbench"
+    exists = subprocess.run([pg_tool("psql"), "-Atc", f"SELECT 1 FROM pg_database WHERE datname = '{db}'", "postgres"],
+                            env=env, capture_output=True, text=True).stdout.strip() == "1"
+    if not exists:
+        subprocess.run([pg_tool("createdb"), db], env=env, check=True)
+        subprocess.run([pg_tool("pgbench"), "-i", "-q", "-s", str(args.pgbench_scale), db], env=env, check=True,
+                       capture_output=True)
+    result = pgbench_tps(["-b", "simple-update", "-c", str(clients), "-j", str(args.pgbench_jobs),
+                          "-T", str(int(args.seconds)), db], env)
+    return {"bench": "claim", "case": "pgbench", "script": "simple-update", "scale": args.pgbench_scale,
+            "clients": clients, "tps": result["tps"], "latency_avg_ms": result["latency_avg_ms"]}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--generate", action="store_true", help="Run bench_generate when fewer cases exist.")
+    parser.add_argument("--reports-per-case", type=int, default=3)
+    parser.add_argument("--open-fraction", type=float, default=0.05)
+    parser.add_argument("--queue", help="Queue slug (default: the one with most unassigned cases).")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes.")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker.")
+    parser.add_argument("--pgbench-scale", type=int, default=10)
+    parser.add_argument("--pgbench-jobs", type=int, default=2, help="pgbench worker threads (-j).")
+    parser.add_argument("--pgbench-db", help="Database for pgbench's own tables (default: <db>_pgbench).")
+    parser.add_argument("--skip", default="", help="Comma-separated phases to skip: http,raw_sql,pgbench.")
+    args = parser.parse_args()
+
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database made for benchmarks (run migrate first).")
+    import django
+
+    django.setup()
+    skip = set(filter(None, args.skip.split(",")))
+    total = ensure_data(args)
+    users = claimers(args.clients)
+    user_ids = [u for u, _ in users]
+    queue = pick_queue(args.queue)
+    reset_claims(user_ids)
+    from cases.models import Case
+
+    waiting = Case.objects.filter(queue=queue, status="open", assignee__isnull=True).count()
+    emit(bench="claim", case="setup", cases=total, queue=queue.slug, waiting_in_queue=waiting, clients=args.clients)
+
+    raw = pg = None
+    if "http" not in skip:
+        emit(**bench_http(args, queue, users))
+        reset_claims(user_ids)
+    if "raw_sql" not in skip:
+        raw = bench_raw(args, queue, users)
+        emit(**raw)
+        reset_claims(user_ids)
+    if "pgbench" not in skip:
+        pg = bench_pgbench(args, args.clients)
+        emit(**pg)
+    if raw and pg and pg["tps"]:
+        emit(bench="claim", case="ratio", raw_claims_per_s=raw["claims_per_s"], pgbench_simple_update_tps=pg["tps"],
+             raw_over_pgbench=round(raw["claims_per_s"] / pg["tps"], 3))
+
+
+if __name__ == "__main__":
+    main()
