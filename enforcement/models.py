@@ -138,7 +138,7 @@ def dsa_decision_fields(action_type: str, *, visibility_form: str = "") -> dict:
 def validate_ladder(value) -> None:
     """A ladder is a non-empty list of steps: {"action": <ladder action>, "duration_hours": n?}."""
     if not isinstance(value, list) or not value:
-        raise ValidationError("A strike ladder needs at least one step, e.g. [{\"action\": \"warn\"}].")
+        raise ValidationError("A strike ladder is a list of at least one step, e.g. [{\"action\": \"warn\"}].")
     for number, step in enumerate(value, start=1):
         if not isinstance(step, dict) or step.get("action") not in LADDER_ACTIONS:
             raise ValidationError(
