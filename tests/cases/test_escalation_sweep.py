@@ -1,15 +1,14 @@
 """The escalation ladder: re-paging up the on-call ladder until someone acknowledges."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, CaseStatus, Escalation, EscalationNotification
 from cases.services.escalations import case_escalate, escalation_acknowledge, escalation_sweep
+from tests.cases.test_intake_concurrency import run_together
 from tests.factories import CaseFactory, TeamFactory, TeamMembershipFactory, UserFactory, user_with_role
 from tsconsole import roles
 from tsconsole.models import OutboxMessage
@@ -148,24 +147,9 @@ def test_sweep_query_count_stays_flat(django_assert_max_num_queries):
 def test_two_sweeps_at_once_page_each_step_once(exclusive):
     build_ladder()
     escalations = [escalate() for _ in range(8)]
-    barrier, errors = threading.Barrier(2), []
 
-    def run():
-        try:
-            barrier.wait()
-            escalation_sweep(now=NOW + HOUR, exclusive=exclusive)
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    run_together(lambda i: escalation_sweep(now=NOW + HOUR, exclusive=exclusive), count=2)
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-
-    assert not errors, errors
     for escalation in escalations:
         assert paged(escalation) == [(1, "p1"), (2, "p2")]
     assert OutboxMessage.objects.filter(topic="escalation.page", channel="in_app").count() == 16

@@ -1,16 +1,18 @@
 """Two SLA sweeps at once, in real threads on real PostgreSQL connections."""
 
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from cases.models import CaseEvent, CaseStatus, SlaCrossing
-from cases.services.sla import sla_sweep
+from cases.models import Case, CaseEvent, CaseStatus, SlaCrossing
+from cases.services.sla import SLA_SWEEP_LOCK, sla_sweep
 from cases.sla import apply_due_times
+from tests.cases.test_intake_concurrency import run_together
 from tests.factories import (
     CaseFactory,
     QueueFactory,
@@ -27,28 +29,6 @@ pytestmark = [
 ]
 
 CASES = 30
-
-
-def _run_together(target, count=2):
-    barrier = threading.Barrier(count)
-    results, errors = [None] * count, []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = target()
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
-    return results
 
 
 @pytest.fixture
@@ -80,7 +60,7 @@ def _totals():
 @pytest.mark.parametrize("exclusive", [True, False], ids=["advisory-lock", "constraints-only"])
 def test_two_sweeps_at_once_record_and_notify_once(due_cases, exclusive):
     now = timezone.now()
-    results = _run_together(lambda: sla_sweep(now=now, exclusive=exclusive))
+    results = run_together(lambda i: sla_sweep(now=now, exclusive=exclusive), count=2)
 
     crossings, events, raises, messages = _totals()
     # Every case passed both marks of both clocks; raising to P1 records the P1 marks silently.
@@ -93,65 +73,48 @@ def test_two_sweeps_at_once_record_and_notify_once(due_cases, exclusive):
         assert any(r.skipped or r.breached == 0 for r in results)
 
     # A third run, and a run per thread again, add nothing.
-    _run_together(lambda: sla_sweep(now=now, exclusive=exclusive))
+    run_together(lambda i: sla_sweep(now=now, exclusive=exclusive), count=2)
     assert _totals() == (crossings, events, raises, messages)
 
 
-def test_a_sweep_that_finds_the_lock_taken_does_nothing(due_cases):
+@contextmanager
+def held_in_another_transaction(take):
+    """Run `take(cursor)` in a transaction on another connection and keep that transaction open
+    (with whatever locks it took) until the block ends."""
     taken, release = threading.Event(), threading.Event()
 
-    def hold_lock():
-        from django.db import transaction
-
-        from cases.services.sla import SLA_SWEEP_LOCK
-
+    def hold():
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SLA_SWEEP_LOCK])
+                take(cursor)
                 taken.set()
                 release.wait(30)
         finally:
             connections.close_all()
 
-    holder = threading.Thread(target=hold_lock)
+    holder = threading.Thread(target=hold)
     holder.start()
     try:
         assert taken.wait(30)
-        result = sla_sweep(now=timezone.now())
+        yield
     finally:
         release.set()
         holder.join(30)
+
+
+def test_a_sweep_that_finds_the_lock_taken_does_nothing(due_cases):
+    with held_in_another_transaction(lambda cursor: cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SLA_SWEEP_LOCK])):
+        result = sla_sweep(now=timezone.now())
     assert result.skipped and SlaCrossing.objects.count() == 0
 
 
 def test_a_case_being_saved_is_left_for_the_next_run(due_cases):
     busy = due_cases[1]
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_row():
-        from django.db import transaction
-
-        from cases.models import Case
-
-        try:
-            with transaction.atomic():
-                Case.objects.select_for_update().get(pk=busy.pk)
-                locked.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold_row)
-    holder.start()
-    try:
-        assert locked.wait(30)
-        now = timezone.now()
+    now = timezone.now()
+    with held_in_another_transaction(lambda cursor: Case.objects.select_for_update().get(pk=busy.pk)):
         first = sla_sweep(now=now)
         assert not SlaCrossing.objects.filter(case=busy).exists()
         assert SlaCrossing.objects.exclude(case=busy).exists()
-    finally:
-        release.set()
-        holder.join(30)
     second = sla_sweep(now=now)
     assert SlaCrossing.objects.filter(case=busy).exists()
     assert first.breached + second.breached == CASES * 2
