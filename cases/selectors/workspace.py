@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
@@ -30,6 +31,7 @@ from ..models import (
     Report,
     Signal,
     SlaCrossing,
+    Source,
     Subject,
     SubjectSignal,
 )
@@ -41,6 +43,11 @@ CASE_PAGE_HISTORY = 20
 CASE_PAGE_LINKED = 20
 LINKED_CASES_PER_PAGE = 100
 LIST_PAGE_SIZE = 50
+# Content items per account considered for history and linking (a prolific author's newest ones).
+AUTHORED_CONTENT_LIMIT = 1000
+SEARCH_SUBJECT_LIMIT = 100
+# Queue counts are shared by everyone's queue page for this long (0: always count afresh).
+QUEUE_COUNTS_CACHE_SECONDS = 10
 # The share of an SLA target left when a case counts as "at risk" (matches the 75% crossing).
 AT_RISK_REMAINING = 0.25
 
@@ -136,28 +143,43 @@ def _breached_q(now) -> Q:
     return Q(resolution_due_at__lte=now) | Q(first_touched_at__isnull=True, first_touch_due_at__lte=now)
 
 
-def queue_summaries(user, *, now=None) -> list[dict]:
-    """Each workable queue with open, unassigned, in-progress, at-risk and breached counts and the
-    oldest waiting case: one query for the queues, one for their SLA targets and one aggregate over
-    their unresolved cases (never a count over the whole case table)."""
-    now = now or timezone.now()
-    queues = list(queues_workable(user))
-    if not queues:
-        return []
-    ids = [q.pk for q in queues]
+def _queue_counts(queue_ids: list[int], now) -> tuple[dict, object]:
+    """Per-queue counts over the unresolved cases of these queues: one aggregate query, kept in the
+    cache for QUEUE_COUNTS_CACHE_SECONDS. Tens of thousands of unresolved cases make the aggregate
+    cost tens of milliseconds; every analyst's queue page and its 30-second refresh share one
+    computation instead of each paying for it. Claiming never reads these counts."""
+    key = "cases:queue-counts:" + ",".join(map(str, sorted(queue_ids)))
+    cached = cache.get(key) if QUEUE_COUNTS_CACHE_SECONDS else None
+    if cached is not None:
+        return cached
     waiting = Q(status=CaseStatus.OPEN, assignee__isnull=True)
     rows = {
         row["queue_id"]: row
-        for row in Case.objects.filter(queue_id__in=ids).exclude(status=CaseStatus.RESOLVED)
+        for row in Case.objects.filter(queue_id__in=queue_ids).exclude(status=CaseStatus.RESOLVED)
         .values("queue_id")
         .annotate(
             open_count=Count("id"),
             unassigned=Count("id", filter=waiting),
             oldest_unassigned=Min("opened_at", filter=waiting),
             breached=Count("id", filter=_breached_q(now)),
-            at_risk=Count("id", filter=_at_risk_q(ids, now)),
+            at_risk=Count("id", filter=_at_risk_q(queue_ids, now)),
         ).order_by()
     }
+    if QUEUE_COUNTS_CACHE_SECONDS:
+        cache.set(key, (rows, now), QUEUE_COUNTS_CACHE_SECONDS)
+    return rows, now
+
+
+def queue_summaries(user, *, now=None) -> list[dict]:
+    """Each workable queue with open, unassigned, in-progress, at-risk and breached counts and the
+    oldest waiting case, as of `counted_at` (at most QUEUE_COUNTS_CACHE_SECONDS old). Queries: the
+    queues, their SLA targets and one aggregate over their unresolved cases when not cached —
+    never a count over the whole case table."""
+    now = now or timezone.now()
+    queues = list(queues_workable(user))
+    if not queues:
+        return []
+    rows, counted_at = _queue_counts([q.pk for q in queues], now)
     summary = []
     for queue in queues:
         row = rows.get(queue.pk, {})
@@ -171,6 +193,7 @@ def queue_summaries(user, *, now=None) -> list[dict]:
             "oldest_age_seconds": int((now - oldest).total_seconds()) if oldest else None,
             "at_risk": row.get("at_risk", 0),
             "breached": row.get("breached", 0),
+            "counted_at": counted_at,
         })
     return summary
 
@@ -201,12 +224,22 @@ def _account_ids_of(subject: Subject) -> list[int]:
     return [subject.author_id] if subject.author_id else []
 
 
+def _with_authored_content(account_ids: list[int]) -> list[int]:
+    """The accounts' ids plus the ids of content they wrote (newest first, capped), by the author index.
+
+    Resolving subject ids first keeps every case lookup an index scan on (subject, opened_at); an
+    OR across the subject join would make PostgreSQL scan the whole case table.
+    """
+    if not account_ids:
+        return []
+    authored = Subject.objects.filter(author_id__in=account_ids).order_by("-pk").values_list("pk", flat=True)
+    return [*account_ids, *authored[:AUTHORED_CONTENT_LIMIT]]
+
+
 def subject_history(subject: Subject, *, exclude_case_id: int | None = None, limit: int = CASE_PAGE_HISTORY):
     """Earlier and parallel cases about the subject, its author, and content by that account."""
-    accounts = _account_ids_of(subject)
-    qs = Case.objects.filter(
-        Q(subject_id=subject.pk) | Q(subject_id__in=accounts) | Q(subject__author_id__in=accounts)
-    )
+    subject_ids = {subject.pk, *_with_authored_content(_account_ids_of(subject))}
+    qs = Case.objects.filter(subject_id__in=subject_ids)
     if exclude_case_id:
         qs = qs.exclude(pk=exclude_case_id)
     return list(
@@ -252,13 +285,16 @@ def linked_accounts(subject: Subject, *, limit: int = CASE_PAGE_LINKED) -> list[
     ):
         kinds[row["subject_id"]].append(row["signal__kind"])
     by_account: dict[int, list] = {pk: [] for pk in ids}
-    for case in (
-        Case.objects.filter(Q(subject_id__in=ids) | Q(subject__author_id__in=ids))
-        .select_related("subject", "category").order_by("-opened_at", "-id")[:LINKED_CASES_PER_PAGE]
+    owner_of = {pk: pk for pk in ids}
+    for content_id, author_id in (
+        Subject.objects.filter(author_id__in=ids).order_by("-pk").values_list("pk", "author_id")[:AUTHORED_CONTENT_LIMIT]
     ):
-        owner = case.subject_id if case.subject_id in by_account else case.subject.author_id
-        if owner in by_account:
-            by_account[owner].append(case)
+        owner_of[content_id] = author_id
+    for case in (
+        Case.objects.filter(subject_id__in=list(owner_of)).select_related("category")
+        .order_by("-opened_at", "-id")[:LINKED_CASES_PER_PAGE]
+    ):
+        by_account[owner_of[case.subject_id]].append(case)
     kind_labels = dict(Signal.Kind.choices)
     return [
         {
@@ -391,22 +427,29 @@ _CASE_ID = re.compile(r"^(?:case\s*)?#?\s*(\d{1,18})$", re.IGNORECASE)
 
 
 def case_search(user, query: str, *, limit: int = LIST_PAGE_SIZE) -> list[Case]:
-    """Cases matching a case id (`123`, `#123`), a subject external id or handle (`@name`), or a
-    report external id, among the cases the user may see; newest first. Exact matches only, so
-    every branch is an index lookup."""
+    """Cases matching a case id (`123`, `#123`), a subject's external id or handle (`@name`, as
+    written or in lower case; content by a matching account counts too), or a report's external id,
+    among the cases the user may see; newest first. Exact matches only: each branch is an index
+    lookup, so search stays fast on millions of cases."""
     query = (query or "").strip()
     if not query:
         return []
-    match = Q(subject__external_id=query) | Q(subject__author__external_id=query)
     handle = query.removeprefix("@")
-    if handle:
-        match |= Q(subject__handle__iexact=handle) | Q(subject__author__handle__iexact=handle)
-    match |= Q(pk__in=Report.objects.filter(external_id=query).values("case_id"))
+    matched = list(
+        Subject.objects.filter(
+            Q(kind__in=Subject.Kind.values, external_id=query) | Q(handle__in={handle, handle.lower()} - {""})
+        ).values_list("pk", "kind")[:SEARCH_SUBJECT_LIMIT]
+    )
+    accounts = [pk for pk, kind in matched if kind == Subject.Kind.ACCOUNT]
+    subject_ids = {pk for pk, _ in matched} | set(_with_authored_content(accounts))
+    case_ids = set(Report.objects.filter(source__in=Source.values, external_id=query).values_list("case_id", flat=True))
     id_match = _CASE_ID.match(query)
     if id_match:
-        match |= Q(pk=int(id_match.group(1)))
+        case_ids.add(int(id_match.group(1)))
+    if not subject_ids and not case_ids:
+        return []
     return list(
-        Case.objects.filter(match).filter(case_access_q(user))
+        Case.objects.filter(Q(subject_id__in=subject_ids) | Q(pk__in=case_ids)).filter(case_access_q(user))
         .select_related("subject", "queue", "category", "assignee")
         .order_by("-opened_at", "-id")[:limit]
     )

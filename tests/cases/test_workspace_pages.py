@@ -348,15 +348,19 @@ def test_my_work_sections(client, analyst, helper):
 
 
 def test_search_by_every_key_and_only_visible_cases(as_analyst):
-    account = AccountFactory(external_id="acct-991", handle="Shady")
+    account = AccountFactory(external_id="acct-991", handle="shady")
     case = CaseFactory(subject=account)
     ReportFactory(case=case, external_id="ext-report-7")
+    post_case = CaseFactory(subject=ContentFactory(author=account))  # content by the account is found too
     locked_queue = QueueFactory()
     locked_queue.allowed_teams.add(TeamFactory())
     CaseFactory(queue=locked_queue, subject=AccountFactory(external_id="acct-992", handle="hidden"))
-    for query in (str(case.pk), f"#{case.pk}", "acct-991", "@shady", "Shady", "ext-report-7"):
+    for query in (str(case.pk), f"#{case.pk}", "ext-report-7"):
         results = as_analyst.get(reverse("case-search"), {"q": query}).context["results"]
         assert [c.pk for c in results] == [case.pk], query
+    for query in ("acct-991", "@shady", "Shady"):
+        results = as_analyst.get(reverse("case-search"), {"q": query}).context["results"]
+        assert {c.pk for c in results} == {case.pk, post_case.pk}, query
     assert as_analyst.get(reverse("case-search"), {"q": "acct-992"}).context["results"] == []
 
 
@@ -427,3 +431,21 @@ def test_list_pages_query_counts_are_flat(as_analyst, analyst, helper):
     make(30)
     counts_large = [_count(as_analyst, reverse(name)) for name in ("my-work", "case-list")]
     assert counts_small == counts_large
+
+
+def test_queue_counts_are_shared_briefly_and_say_when_they_were_taken(as_analyst, analyst, monkeypatch):
+    from cases.selectors import workspace as selectors
+
+    queue = QueueFactory(slug="cached")
+    CaseFactory.create_batch(2, queue=queue)
+
+    def unassigned():
+        response = as_analyst.get(reverse("queue-list"))
+        assert "Counts as of" in response.content.decode()
+        return next(r["unassigned"] for r in response.context["summaries"] if r["queue"] == queue)
+
+    assert unassigned() == 2
+    workflow.case_claim_next(queue="cached", actor=analyst)  # claiming reads the live queue
+    assert unassigned() == 2  # the page shows the shared count until it expires
+    monkeypatch.setattr(selectors, "QUEUE_COUNTS_CACHE_SECONDS", 0)
+    assert unassigned() == 1
