@@ -20,7 +20,10 @@ class CasesConfig(AppConfig):
             context=lambda request: {"queues": selectors.queue_open_summary()}, order=10,
         ))
 
+        from . import demo_escalations
         from .selectors import escalations as escalation_selectors
+
+        register_seeder("escalations", demo_escalations.seed, order=12)
 
         register_panel("case", Panel(
             key="cases.escalation", template="cases/_escalation_panel.html", capability="case.view",

@@ -88,10 +88,15 @@ def escalation_ladder(team: Team) -> list[list]:
     return steps
 
 
-def _step_recipients(steps: list[list], step: int) -> list:
-    if not steps:
-        return []
-    return steps[min(step, len(steps)) - 1]
+def _next_step(steps: list[list], escalation: Escalation, after: int) -> tuple[int, list]:
+    """The first step after `after` with someone to page, and who; past the top, the top again.
+    The person who escalated is never paged about their own escalation. ([] when nobody is left.)"""
+    step = after + 1
+    while True:
+        recipients = [u for u in steps[min(step, len(steps)) - 1] if u.pk != escalation.created_by_id] if steps else []
+        if recipients or step >= len(steps):
+            return step, recipients
+        step += 1
 
 
 def _insert_pages(escalation: Escalation, step: int, recipients: list, now) -> list[tuple[int, int]]:
@@ -244,7 +249,7 @@ def case_escalate(
         escalation = Escalation.objects.create(
             case=case, severity=severity, team=team_obj, summary=summary, impacted_ids=impacted,
             evidence_links=links, recommended_next_steps=steps_text, created_by=actor, created_at=now,
-            ack_due_at=now + ack_window(severity), ladder_step=1, next_notify_at=now + ack_window(severity),
+            ack_due_at=now + ack_window(severity), ladder_step=0, next_notify_at=now,
         )
         fields = []
         if case.status == CaseStatus.ON_HOLD:
@@ -254,11 +259,12 @@ def case_escalate(
         case_transition(case, CaseStatus.ESCALATED, verb="escalated", actor=actor, at=now, update_fields=fields, data={
             "escalation_id": escalation.pk, "severity": severity, "team": team_obj.slug,
         })
-        paged = _page(escalation, 1, _step_recipients(escalation_ladder(team_obj), 1), now)
-        if not paged:
-            # Nobody to page yet (empty roster): the sweep retries at the next run.
-            Escalation.objects.filter(pk=escalation.pk).update(ladder_step=0, next_notify_at=now)
-            escalation.ladder_step, escalation.next_notify_at = 0, now
+        step, recipients = _next_step(escalation_ladder(team_obj), escalation, 0)
+        if recipients:
+            _page(escalation, step, recipients, now)
+            escalation.ladder_step, escalation.next_notify_at = step, escalation.ack_due_at
+            escalation.save(update_fields=["ladder_step", "next_notify_at"])
+        # else nobody to page yet (empty roster): due now, so the sweep keeps looking.
     return escalation
 
 
@@ -459,8 +465,7 @@ def escalation_sweep(*, now=None, exclusive: bool = True) -> dict:
                 continue
             if escalation.team_id not in ladders:
                 ladders[escalation.team_id] = escalation_ladder(escalation.team)
-            step = escalation.ladder_step + 1
-            recipients = _step_recipients(ladders[escalation.team_id], step)
+            step, recipients = _next_step(ladders[escalation.team_id], escalation, escalation.ladder_step)
             window = ack_window(escalation.severity)
             if not recipients:
                 # Nobody anywhere on the ladder yet: look again soon, in case someone is added.

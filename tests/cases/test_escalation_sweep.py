@@ -154,3 +154,20 @@ def test_two_sweeps_at_once_page_each_step_once(exclusive):
         assert paged(escalation) == [(1, "p1"), (2, "p2")]
     assert OutboxMessage.objects.filter(topic="escalation.page", channel="in_app").count() == 16
     assert CaseEvent.objects.filter(verb="escalation_paged").count() == 8
+
+
+@pytest.mark.django_db
+def test_whoever_escalates_is_not_paged_about_it():
+    team, people = build_ladder()
+    first_on_call = people["p1"]
+    first_on_call.groups.add(*user_with_role(roles.ANALYST, username="role-holder").groups.all())
+    case = CaseFactory(status=CaseStatus.IN_REVIEW, assignee=first_on_call)
+
+    escalation = case_escalate(case=case, actor=first_on_call, severity="sev2", team="policy",
+                               summary="Needs a second opinion", now=NOW)
+
+    assert paged(escalation) == [(2, "p2")]  # p1 is first on call but sent it: the ladder starts at p2
+    escalation.refresh_from_db()
+    assert escalation.ladder_step == 2 and escalation.next_notify_at == NOW + HOUR
+    escalation_sweep(now=NOW + HOUR)
+    assert paged(escalation)[-1] == (3, "plead")
