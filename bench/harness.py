@@ -60,3 +60,56 @@ def stop_server(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+# ----------------------------------------------------------------- CPU accounting (Linux /proc)
+#
+# On a shared machine wall-clock rates say as much about the neighbours as about the code. The CPU
+# time the server side spends (web workers plus the PostgreSQL backends serving them) does not
+# depend on contention, and 2 cores ÷ CPU per request is the rate two dedicated cores would reach.
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process, 0 when it is gone or unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def group_pids(pgid: int) -> list[int]:
+    """Processes of a process group (a gunicorn master and its workers)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[2]) == pgid:
+                    pids.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds used between start() and stop() by given processes and by the database's backends."""
+
+    def __init__(self, pids_fn, backend_pids_fn):
+        self.pids_fn, self.backend_pids_fn = pids_fn, backend_pids_fn
+
+    def _snapshot(self) -> dict[int, float]:
+        return {pid: proc_cpu(pid) for pid in {*self.pids_fn(), *self.backend_pids_fn()}}
+
+    def start(self):
+        self.before = self._snapshot()
+        return self
+
+    def stop(self) -> float | None:
+        after = self._snapshot()
+        used = sum(cpu - self.before.get(pid, 0.0) for pid, cpu in after.items())
+        return used if os.path.exists("/proc/self/stat") else None

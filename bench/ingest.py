@@ -13,6 +13,11 @@ Measures, over real HTTP against gunicorn started on a free 127.0.0.1 port:
 - `single_http`: single-report POSTs by concurrent client threads: requests/s, p50/p95/p99 latency;
 
 and, for reference, `bulk_service`: reports/s calling the intake service in-process (no HTTP, no JSON).
+
+Each case also reports the server-side CPU it cost (gunicorn processes plus the PostgreSQL backends
+serving them, read from /proc; WAL writer and checkpointer not included) per report or request, and
+the rate two dedicated cores would sustain at that cost: on a shared machine the wall-clock rates
+depend on the neighbours, the CPU cost does not.
 Open subjects for the duplicates come from the database (bench_generate makes open cases); without
 any, earlier lists of the run provide them. Use a separate database: the run adds reports and cases.
 """
@@ -34,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsconsole.settings")
 os.environ.setdefault("SECRET_KEY", "bench-secret-key")
 
-from harness import emit, free_port, percentile, start_server, stop_server  # noqa: E402
+from harness import CpuMeter, emit, free_port, group_pids, percentile, start_server, stop_server  # noqa: E402
 
 CATEGORIES = ["spam", "fake-engagement", "targeted-harassment", "hate-speech", "phishing", "financial-scam",
               "impersonation", "nudity", "counterfeit", "copyright", "health-misinformation", "doxxing",
@@ -103,6 +108,31 @@ def post(port: int, token: str, body: bytes, timeout: float = 60) -> tuple[int, 
         conn.close()
 
 
+def other_backends() -> list[int]:
+    """PostgreSQL backends of this database other than the benchmark's own (the web workers')."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def own_backend() -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return [cursor.fetchone()[0]]
+
+
+def cpu_figures(cpu_seconds: float | None, units: int, unit: str) -> dict:
+    """CPU per unit on the server side, and the rate two dedicated cores would sustain at that cost."""
+    if not cpu_seconds or not units:
+        return {}
+    return {f"server_cpu_ms_per_{unit}": round(cpu_seconds / units * 1000, 3),
+            f"{unit}s_per_s_on_2_dedicated_cores": round(2 * units / cpu_seconds)}
+
+
 def counts() -> dict:
     from django.db import connection
 
@@ -113,7 +143,7 @@ def counts() -> dict:
     return {"reports": reports, "cases": cases, "events": events}
 
 
-def bench_bulk_http(port, token, workload, *, batches: int, size: int, clients: int) -> tuple[dict, bytes]:
+def bench_bulk_http(port, token, workload, *, batches: int, size: int, clients: int, meter) -> tuple[dict, bytes]:
     bodies = [json.dumps(workload.batch(size)).encode() for _ in range(batches)]
     lock = threading.Lock()
     queue = list(range(batches))
@@ -136,6 +166,7 @@ def bench_bulk_http(port, token, workload, *, batches: int, size: int, clients: 
                 for key in ("created", "duplicates", "errors"):
                     results[key] += body[key]
 
+    meter.start()
     started = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     for t in threads:
@@ -143,16 +174,17 @@ def bench_bulk_http(port, token, workload, *, batches: int, size: int, clients: 
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    cpu = meter.stop()
     lat = results.pop("latencies")
     return {
         "bench": "ingest", "case": "bulk_http", "list_size": size, "lists": batches, "clients": clients,
         "seconds": round(elapsed, 2), "reports_per_s": round(results["reports"] / elapsed),
         "list_p50_ms": round(statistics.median(lat) * 1000, 1), "list_p95_ms": round(percentile(lat, 95) * 1000, 1),
-        **results,
+        **results, **cpu_figures(cpu, results["reports"], "report"),
     }, bodies[0]
 
 
-def bench_single_http(port, token, workload, *, requests: int, clients: int, max_seconds: float) -> dict:
+def bench_single_http(port, token, workload, *, requests: int, clients: int, max_seconds: float, meter) -> dict:
     bodies = [json.dumps(workload.report()).encode() for _ in range(requests)]
     lock = threading.Lock()
     cursor = {"i": 0}
@@ -171,6 +203,7 @@ def bench_single_http(port, token, workload, *, requests: int, clients: int, max
                 latencies.append(seconds)
                 statuses[status] = statuses.get(status, 0) + 1
 
+    meter.start()
     started = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     for t in threads:
@@ -178,7 +211,9 @@ def bench_single_http(port, token, workload, *, requests: int, clients: int, max
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    cpu = meter.stop()
     return {
+        **cpu_figures(cpu, len(latencies), "request"),
         "bench": "ingest", "case": "single_http", "clients": clients, "requests": len(latencies),
         "seconds": round(elapsed, 2), "requests_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 1), "p95_ms": round(percentile(latencies, 95) * 1000, 1),
@@ -191,13 +226,16 @@ def bench_bulk_service(user, workload, *, batches: int, size: int) -> dict:
     from cases.services.intake import reports_ingest
 
     lists = [[validate(item)[0] for item in workload.batch(size)] for _ in range(batches)]
+    meter = CpuMeter(lambda: [os.getpid()], own_backend).start()
     started = time.perf_counter()
     created = 0
     for reports in lists:
         created += sum(1 for o in reports_ingest(reports, actor=user) if o.status == "created")
     elapsed = time.perf_counter() - started
+    cpu = meter.stop()
     return {"bench": "ingest", "case": "bulk_service", "list_size": size, "lists": batches,
-            "seconds": round(elapsed, 2), "reports_per_s": round(batches * size / elapsed), "created": created}
+            "seconds": round(elapsed, 2), "reports_per_s": round(batches * size / elapsed), "created": created,
+            **cpu_figures(cpu, batches * size, "report")}
 
 
 def main():
@@ -233,15 +271,17 @@ def main():
                          .values_list("subject__kind", "subject__external_id")[:20000])
     run = f"ib{uuid.uuid4().hex[:6]}"
     workload = Workload(run, open_subjects, args.dup_fraction)
-    emit(bench="ingest", case="setup", run=run, open_subjects=len(open_subjects), **counts())
+    emit(bench="ingest", case="setup", run=run, open_subjects=len(open_subjects), cores=os.cpu_count(),
+         load_average=round(os.getloadavg()[0], 2), **counts())
 
     port = free_port()
     server = start_server(port, args.workers, args.threads)
+    meter = CpuMeter(lambda: group_pids(server.pid), other_backends)
     try:
         for _ in range(20):  # warm every worker: imports, connections, intake context
             post(port, token, json.dumps(workload.report()).encode())
         figures, first_list = bench_bulk_http(port, token, workload, batches=args.lists, size=args.list_size,
-                                              clients=args.bulk_clients)
+                                              clients=args.bulk_clients, meter=meter)
         emit(**figures)
 
         before = counts()
@@ -254,7 +294,7 @@ def main():
              ok=status == 207 and body["created"] == 0 and body["errors"] == 0 and before == after)
 
         emit(**bench_single_http(port, token, workload, requests=args.single_requests, clients=args.single_clients,
-                                 max_seconds=args.single_seconds))
+                                 max_seconds=args.single_seconds, meter=meter))
     finally:
         stop_server(server)
     if args.service_lists:
