@@ -151,7 +151,7 @@ def _claim(where: str, params: dict, *, pick: bool, actor, data: dict) -> int | 
 
 
 def _claimed(case_id: int) -> Case:
-    return Case.objects.select_related("subject", "subject__author", "queue", "category", "assignee").get(pk=case_id)
+    return Case.objects.select_related("subject", "queue", "category", "assignee").get(pk=case_id)
 
 
 def case_claim_next(*, queue: Queue | str, actor) -> Case | None:

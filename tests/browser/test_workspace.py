@@ -107,6 +107,15 @@ def test_analyst_works_a_case_and_a_helper_resolves_it(page, live_server, worksp
     page.get_by_test_id("notes").get_by_text("two actioned accounts").wait_for()
     assert page.locator("#note-body").input_value() == ""
 
+    # a refused htmx action shows its message in place; a valid one updates the header
+    page.locator("summary", has_text="Tags").click()
+    page.fill("#tags", "threat not-valid!")
+    page.get_by_role("button", name="Save tags").click()
+    page.locator("#case-messages").get_by_text("is not a valid tag").wait_for()
+    page.fill("#tags", "threat ring")
+    page.get_by_role("button", name="Save tags").click()
+    page.get_by_test_id("case-header").get_by_text("#ring").wait_for()
+
     # a pasted text extract, then an image from a sensitive category
     page.fill("#evidence-text", "DM: 'I know where you live'")
     page.get_by_role("button", name="Add evidence").click()
@@ -158,8 +167,8 @@ def test_analyst_works_a_case_and_a_helper_resolves_it(page, live_server, worksp
     logout(page)
 
     verbs = list(CaseEvent.objects.filter(case=case).order_by("id").values_list("verb", flat=True))
-    assert verbs == ["claimed", "note_added", "evidence_added", "evidence_added", "evidence_revealed", "held",
-                     "resumed", "resolved"]
+    assert verbs == ["claimed", "note_added", "tags_changed", "evidence_added", "evidence_added",
+                     "evidence_revealed", "held", "resumed", "resolved"]
 
     # support agents never reach the case page
     login(page, live_server, "sam", "pw")

@@ -164,6 +164,18 @@ def test_queue_timeout_is_per_queue_and_zero_never_releases(analyst):
     assert a.pk in released and b.pk not in released
 
 
+def test_the_sweep_runs_as_a_beat_task(claimed):
+    from cases import tasks
+    from tsconsole.celery import beat_schedule
+
+    entry = beat_schedule(5)["release-idle-claims"]
+    assert entry["task"] == tasks.release_idle_claims.name
+    assert tasks.release_idle_claims() == 0  # nothing idle yet
+    Case.objects.filter(pk=claimed.pk).update(claimed_at=timezone.now() - timedelta(hours=1),
+                                              last_activity_at=timezone.now() - timedelta(hours=1))
+    assert tasks.release_idle_claims() == 1
+
+
 def test_held_cases_are_not_idle(claimed, analyst, helper):
     workflow.case_hold(case=claimed, reason="ask", helper=helper, actor=analyst)
     assert workflow.release_idle_claims(now=timezone.now() + timedelta(hours=5)) == []
