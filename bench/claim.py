@@ -27,8 +27,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +37,9 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import CpuMeter, emit, free_port, group_pids, percentile, start_server, stop_server  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsconsole.settings")
 os.environ.setdefault("SECRET_KEY", "bench-secret-key")
 # Plain HTTP to a local server: the production HTTPS redirect and HSTS stay out of the way.
@@ -49,54 +50,33 @@ os.environ.setdefault("SECURE_COOKIES", "0")
 CLAIMER_PREFIX = "bench-claimer-"
 
 
-def emit(**line):
-    print(json.dumps(line), flush=True)
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-
-
 def ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def other_backends() -> list[int]:
+    """PostgreSQL backends of this database other than the benchmark's own (the web workers')."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return [row[0] for row in cursor.fetchall()]
 
 
-def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = dict(os.environ, DEBUG="0", ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING")
-    cmd = [sys.executable, "-m", "gunicorn", "tsconsole.wsgi:application", "--bind", f"127.0.0.1:{port}",
-           "--workers", str(workers), "--threads", str(threads), "--log-level", "warning", "--timeout", "120",
-           "--backlog", "512"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    stop_server(proc)
-    raise SystemExit("gunicorn did not start within 60 s")
+def cpu_figures(cpu_seconds: float | None, units: int, unit: str) -> dict:
+    """Server CPU (web workers + their PostgreSQL backends) per unit, and the rate two dedicated cores
+    would sustain at that cost: on a shared machine the wall-clock rate also measures the neighbours."""
+    if not cpu_seconds or not units:
+        return {}
+    return {f"server_cpu_ms_per_{unit}": round(cpu_seconds / units * 1000, 3),
+            f"{unit}s_per_s_on_2_dedicated_cores": round(2 * units / cpu_seconds)}
 
 
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+def load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 def request(port: int, method: str, path: str, headers: dict, timeout: float = 30) -> tuple[int, bytes, float]:
@@ -268,11 +248,13 @@ def bench_http(args, queue, users) -> dict:
         threads = [threading.Thread(target=client, args=u) for u in users]
         for t in threads:
             t.start()
+        meter = CpuMeter(lambda: group_pids(server.pid), other_backends).start()
         barrier.wait()
         started = time.perf_counter()
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - started
+        cpu = meter.stop()
     finally:
         stop_server(server)
     ids = [case_id for case_id, _ in handed]
@@ -285,6 +267,7 @@ def bench_http(args, queue, users) -> dict:
         "claims_per_s": round(len(ids) / elapsed, 1),
         "p50_ms": ms(percentile(latencies, 50)), "p95_ms": ms(percentile(latencies, 95)),
         "p99_ms": ms(percentile(latencies, 99)), "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "load_average": load_average(), **cpu_figures(cpu, len(ids), "claim"),
         "double_assignments": len(ids) - len(set(ids)),
         "assignee_mismatches": sum(1 for case_id, user_id in handed if db_assignee.get(case_id) != user_id),
         **double_claims_since(since),
@@ -316,7 +299,7 @@ def bench_raw(args, queue, users) -> dict:
         os.unlink(handle.name)
     claimed = double_claims_since(since)
     # Transactions after the queue ran dry claim nothing; count only real claims.
-    return {"bench": "claim", "case": "raw_sql", "queue": queue.slug, "clients": len(users),
+    return {"bench": "claim", "case": "raw_sql", "queue": queue.slug, "clients": len(users), "load_average": load_average(),
             "claims_per_s": round(claimed["claimed_events"] / args.seconds, 1), "transactions_per_s": result["tps"],
             "latency_avg_ms": result["latency_avg_ms"], "drained": claimed["claimed_events"] < result["transactions"],
             "failed": result["failed"], **claimed}
@@ -334,7 +317,8 @@ def bench_pgbench(args, clients: int) -> dict:
     result = pgbench_tps(["-b", "simple-update", "-c", str(clients), "-j", str(args.pgbench_jobs),
                           "-T", str(int(args.seconds)), db], env)
     return {"bench": "claim", "case": "pgbench", "script": "simple-update", "scale": args.pgbench_scale,
-            "clients": clients, "tps": result["tps"], "latency_avg_ms": result["latency_avg_ms"]}
+            "clients": clients, "tps": result["tps"], "latency_avg_ms": result["latency_avg_ms"],
+            "load_average": load_average()}
 
 
 def main():
@@ -368,7 +352,8 @@ def main():
     from cases.models import Case
 
     waiting = Case.objects.filter(queue=queue, status="open", assignee__isnull=True).count()
-    emit(bench="claim", case="setup", cases=total, queue=queue.slug, waiting_in_queue=waiting, clients=args.clients)
+    emit(bench="claim", case="setup", cases=total, queue=queue.slug, waiting_in_queue=waiting, clients=args.clients,
+         cores=os.cpu_count(), load_average=load_average())
 
     raw = pg = None
     if "http" not in skip:

@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from claim import emit, free_port, ms, percentile, request, start_server, stop_server  # noqa: E402
+from claim import cpu_figures, load_average, ms, other_backends, request  # noqa: E402
+from harness import CpuMeter, emit, free_port, group_pids, percentile, start_server, stop_server  # noqa: E402
 
 READER = "bench-reader"
 
@@ -85,7 +86,8 @@ def query_count(path: str, user) -> int:
     return len(ctx.captured_queries)
 
 
-def measure(port: int, cookie: str, name: str, paths: list[str], *, clients: int, count_queries: int) -> dict:
+def measure(port: int, cookie: str, name: str, paths: list[str], *, clients: int, count_queries: int,
+            meter=None) -> dict:
     headers = {"Cookie": f"sessionid={cookie}"}
     latencies: list[float] = []
     failures: list[int] = []
@@ -108,13 +110,17 @@ def measure(port: int, cookie: str, name: str, paths: list[str], *, clients: int
         with lock:
             latencies.extend(mine)
 
+    if meter:
+        meter.start()
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    cpu = meter.stop() if meter else None
     return {"bench": "pages", "case": name, "requests": len(paths), "clients": clients,
+            "load_average": load_average(), **cpu_figures(cpu, len(paths), "request"),
             "p50_ms": ms(percentile(latencies, 50)), "p95_ms": ms(percentile(latencies, 95)),
             "p99_ms": ms(percentile(latencies, 99)), "requests_per_s": round(len(paths) / elapsed, 1),
             "failures": len(failures), "queries": count_queries}
@@ -162,8 +168,9 @@ def main():
             "my_work": ["/my-work/"] * max(1, n // 3),
             "search": [f"/search/?q={s}" for s in subjects] * max(1, n // (3 * max(1, len(subjects)))),
         }
+        meter = CpuMeter(lambda: group_pids(server.pid), other_backends)
         for name, paths in plan.items():
-            emit(**measure(port, cookie, name, paths, clients=args.clients, count_queries=counts[name]))
+            emit(**measure(port, cookie, name, paths, clients=args.clients, count_queries=counts[name], meter=meter))
     finally:
         stop_server(server)
 

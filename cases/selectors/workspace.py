@@ -48,6 +48,9 @@ AUTHORED_CONTENT_LIMIT = 1000
 SEARCH_SUBJECT_LIMIT = 100
 # Queue counts are shared by everyone's queue page for this long (0: always count afresh).
 QUEUE_COUNTS_CACHE_SECONDS = 10
+# The case page's pickers (people, teams, categories) are shared for this long.
+CHOICES_CACHE_KEY = "cases:case-page-choices"
+CHOICES_CACHE_SECONDS = 60
 # The share of an SLA target left when a case counts as "at risk" (matches the 75% crossing).
 AT_RISK_REMAINING = 0.25
 
@@ -351,14 +354,26 @@ def case_page(user, case: Case, *, now=None) -> dict:
     }
 
 
-def case_page_choices(case: Case) -> dict:
-    """Choices for the action forms: people to hand off to or ask, teams, categories."""
-    return {
-        "workers": list(case_workers().only("id", "username", "first_name", "last_name")),
-        "teams": list(Team.objects.order_by("name").only("id", "slug", "name")),
-        "categories": list(Category.objects.filter(is_active=True).select_related("parent").order_by(
-            "parent__position", "parent__name", "position", "name")),
+def case_page_choices() -> dict:
+    """Choices for the case page's forms (people to hand off to or ask, teams, categories), as plain
+    values shared through the cache for a minute: every case page shows the same lists."""
+    cached = cache.get(CHOICES_CACHE_KEY)
+    if cached is not None:
+        return cached
+    choices = {
+        "workers": [
+            {"pk": u.pk, "username": u.get_username(), "label": u.get_full_name() or u.get_username()}
+            for u in case_workers().only("id", "username", "first_name", "last_name")
+        ],
+        "teams": [{"pk": t.pk, "name": t.name} for t in Team.objects.order_by("name").only("id", "name")],
+        "categories": [
+            {"pk": c.pk, "slug": c.slug, "label": str(c)}
+            for c in Category.objects.filter(is_active=True).select_related("parent").order_by(
+                "parent__position", "parent__name", "position", "name")
+        ],
     }
+    cache.set(CHOICES_CACHE_KEY, choices, CHOICES_CACHE_SECONDS)
+    return choices
 
 
 def claim_expires_at(case: Case):

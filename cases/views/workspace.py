@@ -70,7 +70,7 @@ def _case_or_404(request, pk):
 def _case_context(request, case) -> dict:
     user = request.user
     data = selectors.case_page(user, case)
-    data.update(selectors.case_page_choices(case))
+    data.update(selectors.case_page_choices())
     revealed = set(request.session.get(REVEALED_SESSION_KEY, []))
     is_assignee = case.assignee_id == user.pk
     helper_team_ids = set(selectors.user_team_ids(user))
