@@ -10,7 +10,12 @@ With --generate, a database holding fewer than --cases cases is first filled wit
 - `http`: claims/s over real HTTP — gunicorn on a free 127.0.0.1 port, `--clients` concurrent
   clients each looping on POST /api/v1/queues/{slug}/claim/ with its own analyst's API token —
   with p50/p95/p99 latency, and double assignments counted twice: case ids handed out more than
-  once, and cases with more than one `claimed` event in the run (both must be 0);
+  once, and cases with more than one `claimed` event in the run (both must be 0); and the server CPU
+  per claim (gunicorn workers plus their PostgreSQL backends, from /proc) with the rate two
+  dedicated cores would sustain, since on a shared machine the wall-clock rate measures the
+  neighbours too;
+- `floor`: the web stack alone at the same concurrency (GET /healthz, and GET /api/v1/categories/
+  through DRF with token auth), with server CPU per request: what any request costs before claiming;
 - `raw_sql`: the same claim statement the service runs (UPDATE … WHERE id = (SELECT … FOR UPDATE
   SKIP LOCKED LIMIT 1) RETURNING, plus its `claimed` event in the same statement), driven by
   pgbench with the same number of clients, so client overhead matches the reference;
@@ -274,6 +279,51 @@ def bench_http(args, queue, users) -> dict:
     }
 
 
+def bench_floor(args, users) -> list[dict]:
+    """What the web stack costs before any claim logic, at the same concurrency: GET /healthz (Django
+    and one SELECT 1) and GET /api/v1/categories/ (DRF with token auth, role check and one small
+    list). The claim's own cost is the difference."""
+    port = free_port()
+    server = start_server(port, args.workers, args.threads)
+    results = []
+    try:
+        for _, token in users:
+            request(port, "GET", "/api/v1/categories/", {"Authorization": f"Token {token}"})
+        for path, auth in (("/healthz", False), ("/api/v1/categories/", True)):
+            latencies: list[float] = []
+            lock = threading.Lock()
+            stop_at = time.perf_counter() + args.floor_seconds
+
+            def client(token, path=path, auth=auth, latencies=latencies, lock=lock, stop_at=stop_at):
+                headers = {"Authorization": f"Token {token}"} if auth else {}
+                mine = []
+                while time.perf_counter() < stop_at:
+                    status, _body, seconds = request(port, "GET", path, headers)
+                    if status == 200:
+                        mine.append(seconds)
+                with lock:
+                    latencies.extend(mine)
+
+            meter = CpuMeter(lambda: group_pids(server.pid), other_backends).start()
+            started = time.perf_counter()
+            threads = [threading.Thread(target=client, args=(token,)) for _, token in users]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed = time.perf_counter() - started
+            cpu = meter.stop()
+            results.append({
+                "bench": "claim", "case": "floor", "path": path, "clients": len(users),
+                "requests_per_s": round(len(latencies) / elapsed, 1), "p50_ms": ms(percentile(latencies, 50)),
+                "p95_ms": ms(percentile(latencies, 95)), "load_average": load_average(),
+                **cpu_figures(cpu, len(latencies), "request"),
+            })
+    finally:
+        stop_server(server)
+    return results
+
+
 def bench_raw(args, queue, users) -> dict:
     """The service's own claim statement (the UPDATE … SKIP LOCKED and its `claimed` event in one
     data-modifying statement), one per transaction, driven by pgbench like the reference."""
@@ -335,7 +385,8 @@ def main():
     parser.add_argument("--pgbench-scale", type=int, default=10)
     parser.add_argument("--pgbench-jobs", type=int, default=2, help="pgbench worker threads (-j).")
     parser.add_argument("--pgbench-db", help="Database for pgbench's own tables (default: <db>_pgbench).")
-    parser.add_argument("--skip", default="", help="Comma-separated phases to skip: http,raw_sql,pgbench.")
+    parser.add_argument("--floor-seconds", type=float, default=6, help="Length of each web-stack floor run.")
+    parser.add_argument("--skip", default="", help="Comma-separated phases to skip: http,floor,raw_sql,pgbench.")
     args = parser.parse_args()
 
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -359,6 +410,9 @@ def main():
     if "http" not in skip:
         emit(**bench_http(args, queue, users))
         reset_claims(user_ids)
+    if "floor" not in skip:
+        for line in bench_floor(args, users):
+            emit(**line)
     if "raw_sql" not in skip:
         raw = bench_raw(args, queue, users)
         emit(**raw)
