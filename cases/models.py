@@ -365,35 +365,29 @@ class Case(models.Model):
                 condition=Q(status="open", assignee__isnull=True),
                 name="case_claimable",
             ),
-            # SLA sweeps
+            # SLA sweeps (cases/services/sla.py): each index holds only the cases with that mark still
+            # to make, so a sweep walks what is newly due and stops, whatever the backlog of marked
+            # cases. At risk (75 %) is "due minus a quarter of the target", and the target depends on
+            # queue and priority, so those indexes are walked one (queue, priority) range at a time.
             models.Index(
                 fields=["first_touch_due_at"],
-                condition=Q(first_touched_at__isnull=True) & ~Q(status="resolved"),
+                condition=sla_pending_q("first_touch_due_at", "sla_first_touch_breach_for", first_touch=True),
                 name="case_first_touch_due",
             ),
-            models.Index(fields=["resolution_due_at"], condition=~Q(status="resolved"), name="case_resolution_due"),
-            # The SLA sweep (cases/services/sla.py) reads only cases with a mark still to make. At risk
-            # (75 %) is "due minus a quarter of the target" and the target depends on queue and
-            # priority, so that index reads one (queue, priority) range at a time.
+            models.Index(
+                fields=["resolution_due_at"],
+                condition=sla_pending_q("resolution_due_at", "sla_resolution_breach_for"),
+                name="case_resolution_due",
+            ),
             models.Index(
                 fields=["queue", "priority", "first_touch_due_at"],
                 condition=sla_pending_q("first_touch_due_at", "sla_first_touch_at_risk_for", first_touch=True),
                 name="case_first_touch_risk",
             ),
             models.Index(
-                fields=["first_touch_due_at"],
-                condition=sla_pending_q("first_touch_due_at", "sla_first_touch_breach_for", first_touch=True),
-                name="case_first_touch_breach",
-            ),
-            models.Index(
                 fields=["queue", "priority", "resolution_due_at"],
                 condition=sla_pending_q("resolution_due_at", "sla_resolution_at_risk_for"),
                 name="case_resolution_risk",
-            ),
-            models.Index(
-                fields=["resolution_due_at"],
-                condition=sla_pending_q("resolution_due_at", "sla_resolution_breach_for"),
-                name="case_resolution_breach",
             ),
             # claim timeout release
             models.Index(fields=["claimed_at"], condition=Q(status="in_review"), name="case_claimed_in_review"),

@@ -30,8 +30,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import BooleanField, DateTimeField, F, Func, IntegerField, Q, Value, When
 from django.db.models import Case as SqlCase
-from django.db.models import DateTimeField, F, Func, IntegerField, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
@@ -148,6 +149,19 @@ def advisory_xact_lock(key: int) -> bool:
 
 
 # --------------------------------------------------------------------------- candidates
+#
+# A run finds the cases to mark in two steps, each built so its plan does not depend on estimates
+# the planner cannot make (it has no statistics for "mark differs from due time", so it cannot tell
+# that the cases in a due-time range are nearly all marked already):
+#
+# 1. ids: per index range, the pending cases in due order, at most BATCH. Each range is an ordered
+#    walk of a pending-only partial index that stops at the first case not yet due; any other plan
+#    would have to sort, so the planner takes the walk. At risk has one range per (queue,
+#    priority) target, because 75 % of the target is "due minus a quarter of the target".
+# 2. lock, mark, record: those ids only, re-checked and locked with SKIP LOCKED (a case someone is
+#    saving right now waits for the next run), then marked and their crossings inserted.
+#
+# When nothing is due, a run is step 1 alone: a few index probes that find nothing.
 
 
 def _pending(clock: str, level: str, case_ids=None):
@@ -161,48 +175,99 @@ def _pending(clock: str, level: str, case_ids=None):
     return qs.order_by()
 
 
-def _crossed(qs, clock: str, threshold):
-    """Keep the cases whose mark `threshold` passed while the clock ran: before `now` (the caller's
-    range), and before the pause if the clock is paused."""
-    due = F(CLOCKS[clock].due_field)
-    return qs.annotate(sla_key=SecondsBefore(due, F("sla_paused_seconds")), sla_crossed=threshold).filter(
-        Q(sla_paused_at__isnull=True) | Q(sla_paused_at__gte=F("sla_crossed"))
-    )
+def _quarters(clock: str, targets: dict) -> dict:
+    """A quarter of each (queue, priority) target of `clock`, in seconds."""
+    field = CLOCKS[clock].target_field
+    return {key: int(getattr(t, field) * 60 * (1 - AT_RISK_FRACTION)) for key, t in targets.items()}
 
 
-def _breach_candidates(clock: str, now: dt.datetime, targets: dict, case_ids=None):
-    """Cases whose due time has passed (a range on case_first_touch_breach / case_resolution_breach)."""
-    spec = CLOCKS[clock]
-    qs = _pending(clock, Level.BREACHED, case_ids).filter(**{f"{spec.due_field}__lte": now})
-    return _crossed(qs, clock, F(spec.due_field))
+def _ranges(clock: str, level: str, now: dt.datetime, targets: dict, case_ids=None) -> list:
+    """The pending cases of each index range that may hold a due mark, one queryset per range."""
+    due = CLOCKS[clock].due_field
+    pending = _pending(clock, level, case_ids)
+    if level == Level.BREACHED:
+        return [pending.filter(**{f"{due}__lte": now})]
+    return [
+        pending.filter(queue_id=queue_id, priority=priority, **{f"{due}__lte": now + dt.timedelta(seconds=quarter)})
+        for (queue_id, priority), quarter in _quarters(clock, targets).items()
+    ]
 
 
-def _at_risk_candidates(clock: str, now: dt.datetime, targets: dict, case_ids=None):
-    """Cases past 75 % of the target of their queue and priority.
-
-    75 % elapsed is the due time minus a quarter of the target, and the target depends on queue
-    and priority. The filter is one ``(queue, priority, due ≤ now + target/4)`` range per
-    configured target, with constants, so the planner walks the (queue, priority, due) index once
-    per target and estimates each range from statistics; a join to the targets table would hide
-    the bound from the estimate and get a sequential scan. Returns None when no target applies.
-    """
-    spec = CLOCKS[clock]
-    quarters = {
-        key: int(getattr(target, spec.target_field) * 60 * (1 - AT_RISK_FRACTION)) for key, target in targets.items()
-    }
-    if not quarters:
+def _ids_select(clock: str, level: str, now: dt.datetime, targets: dict, case_ids=None):
+    """Step 1 as one SELECT (sql, params) of ids, or None when no target applies."""
+    due = CLOCKS[clock].due_field
+    ranges = _ranges(clock, level, now, targets, case_ids)
+    if not ranges:
         return None
-    ranges = Q()
-    for (queue_id, priority), seconds in quarters.items():
-        ranges |= Q(queue_id=queue_id, priority=priority, **{
-            f"{spec.due_field}__lte": now + dt.timedelta(seconds=seconds)
-        })
-    quarter = SqlCase(
-        *[When(queue_id=q, priority=p, then=Value(seconds)) for (q, p), seconds in quarters.items()],
-        output_field=IntegerField(),
+    if len(ranges) > 1 and not connection.features.supports_slicing_ordering_in_compound:
+        # SQLite (the demo) cannot order the members of a UNION; one OR query is fine at its size.
+        combined = Q()
+        for qs in ranges:
+            combined |= Q(pk__in=qs.values("pk"))
+        ranges = [Case.objects.filter(combined)]
+    walks = [qs.order_by(due).values_list("id", flat=True)[:BATCH] for qs in ranges]
+    query = walks[0].union(*walks[1:], all=True) if len(walks) > 1 else walks[0]
+    return query.query.sql_with_params()
+
+
+def _lock_select(clock: str, level: str, now: dt.datetime, targets: dict, ids):
+    """Step 2's SELECT (sql, params): the cases `ids` whose mark is still pending and has passed
+    while their clock ran (before `now`, and before the pause if paused), locked, with the
+    crossing's key and time."""
+    spec = CLOCKS[clock]
+    due = F(spec.due_field)
+    if level == Level.BREACHED:
+        threshold = due
+    else:
+        quarters = _quarters(clock, targets)
+        threshold = SecondsBefore(due, SqlCase(
+            *[When(queue_id=q, priority=p, then=Value(seconds)) for (q, p), seconds in quarters.items()],
+            output_field=IntegerField(),
+        ))
+    if connection.vendor == "postgresql":
+        # One array parameter, so the statement compiles once and takes any list of ids.
+        chosen = RawSQL(f'"{Case._meta.db_table}"."id" = ANY(%s::bigint[])', (list(ids),), output_field=BooleanField())
+    else:
+        chosen = Q(id__in=list(ids))
+    qs = (
+        _pending(clock, level).filter(chosen)
+        .annotate(sla_key=SecondsBefore(due, F("sla_paused_seconds")), sla_crossed=threshold)
+        .filter(sla_crossed__lte=now)
+        .filter(Q(sla_paused_at__isnull=True) | Q(sla_paused_at__gte=F("sla_crossed")))
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("id", "sla_key", "sla_crossed")
     )
-    qs = _pending(clock, Level.AT_RISK, case_ids).filter(ranges)
-    return _crossed(qs, clock, SecondsBefore(F(spec.due_field), quarter))
+    return qs.query.sql_with_params()
+
+
+# Compiled statements per targets configuration (PostgreSQL). Building the ORM queries costs more
+# than running them when nothing is due, and the idle sweep runs every few seconds. They are
+# compiled with `now` = _EPOCH and one placeholder id; every timestamp parameter is `now` plus a
+# constant, so shifting it by (now - _EPOCH) gives the statement for any `now`, and the one list
+# parameter (step 2) takes the ids.
+_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_compiled: dict = {}
+
+
+def _bind(compiled, now: dt.datetime, ids=None):
+    sql, params = compiled
+    shift = now - _EPOCH
+    return sql, tuple(
+        list(ids) if isinstance(p, list) else p + shift if isinstance(p, dt.datetime) else p for p in params
+    )
+
+
+def _statements(targets: dict) -> list:
+    """[(clock, level, ids select, lock select)] compiled at _EPOCH, cached per targets."""
+    key = tuple(sorted((k, t.first_touch_minutes, t.resolution_minutes) for k, t in targets.items()))
+    if key not in _compiled:
+        _compiled.clear()
+        _compiled[key] = [
+            (clock, level, ids, _lock_select(clock, level, _EPOCH, targets, [0]))
+            for clock in CLOCKS for level in (Level.AT_RISK, Level.BREACHED)
+            if (ids := _ids_select(clock, level, _EPOCH, targets)) is not None
+        ]
+    return _compiled[key]
 
 
 def _to_datetime(value) -> dt.datetime:
@@ -219,59 +284,13 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[start:start + size]
 
 
-def _candidate_select(clock: str, level: str, now: dt.datetime, targets: dict, case_ids=None):
-    """The SELECT (sql, params) of the cases whose `level` mark of `clock` is due at `now`, locked
-    with SKIP LOCKED (a case someone is saving right now waits for the next run), at most BATCH.
-    None when no target applies."""
-    find = _at_risk_candidates if level == Level.AT_RISK else _breach_candidates
-    candidates = find(clock, now, targets, case_ids)
-    if candidates is None:
-        return None
-    if level == Level.BREACHED:
-        # Walk the breach index in due order and stop at the batch size. Without the order and
-        # limit the planner cannot tell how few cases are pending (it has no statistics for "mark
-        # differs from due") and may prefer a sequential scan of every open case.
-        candidates = candidates.order_by(CLOCKS[clock].due_field)
-    query = candidates.select_for_update(skip_locked=True, of=("self",)).values_list("id", "sla_key", "sla_crossed")
-    return query[:BATCH].query.sql_with_params()
+def _record(lock_select, clock: str, level: str) -> list[NewCrossing]:
+    """Step 2: lock the selected cases, mark them and record their crossings; returns the new ones.
 
-
-# Compiled candidate statements per targets configuration (PostgreSQL). Building the ORM queries
-# costs more than running them when nothing is due, and the idle sweep runs every few seconds.
-# They are compiled with `now` = _EPOCH; every timestamp parameter is `now` plus a constant, so
-# shifting it by (now - _EPOCH) gives the statement for any `now`.
-_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-_compiled: dict = {}
-
-
-def _candidate_selects(now: dt.datetime, targets: dict, case_ids=None) -> list:
-    def compile_all(at):
-        return [
-            (clock, level, select) for clock in CLOCKS for level in (Level.AT_RISK, Level.BREACHED)
-            if (select := _candidate_select(clock, level, at, targets, case_ids)) is not None
-        ]
-
-    if case_ids is not None or connection.vendor != "postgresql":
-        # SQLite gets timestamps already turned into text; restricted runs are rare: compile afresh.
-        return compile_all(now)
-    key = tuple(sorted((k, t.first_touch_minutes, t.resolution_minutes) for k, t in targets.items()))
-    if key not in _compiled:
-        _compiled.clear()
-        _compiled[key] = compile_all(_EPOCH)
-    shift = now - _EPOCH
-    return [
-        (clock, level, (sql, tuple(p + shift if isinstance(p, dt.datetime) else p for p in params)))
-        for clock, level, (sql, params) in _compiled[key]
-    ]
-
-
-def _record(select, clock: str, level: str) -> list[NewCrossing]:
-    """Record the crossings of the selected cases and mark the cases done; returns the new ones.
-
-    The selected cases are locked, so their due times cannot move between reading and marking
-    them. A crossing that is on file already (a case back from a hold has a new due time but the
-    same key) is a conflict: nothing is inserted, the case is only marked. PostgreSQL does it all
-    in one statement (data-modifying CTEs); SQLite in three.
+    The cases are locked, so their due times cannot move between reading and marking them. A
+    crossing that is on file already (a case back from a hold has a new due time but the same key)
+    is a conflict: nothing is inserted, the case is only marked. PostgreSQL does it all in one
+    statement (data-modifying CTEs); SQLite in three.
     """
     spec = CLOCKS[clock]
     table = SlaCrossing._meta.db_table
@@ -281,7 +300,7 @@ def _record(select, clock: str, level: str) -> list[NewCrossing]:
         f"ON CONFLICT (case_id, clock, level, due_at) DO NOTHING RETURNING id, case_id, due_at, crossed_at"
     )
     if connection.vendor == "postgresql":
-        select_sql, params = select
+        select_sql, params = lock_select
         sql = (
             f"WITH cand AS ({select_sql}), "
             f"marked AS (UPDATE {Case._meta.db_table} c SET {marked} = c.{spec.due_field} FROM cand "
@@ -294,7 +313,7 @@ def _record(select, clock: str, level: str) -> list[NewCrossing]:
             returned = cursor.fetchall()
     else:
         with connection.cursor() as cursor:
-            cursor.execute(*select)
+            cursor.execute(*lock_select)
             rows = sorted(cursor.fetchall())
             returned = []
             for chunk in _chunks(rows):
@@ -312,10 +331,27 @@ def _record(select, clock: str, level: str) -> list[NewCrossing]:
     ]
 
 
+def _due_ids(ids_select) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(*ids_select)
+        return sorted({row[0] for row in cursor.fetchall()})[:BATCH]
+
+
 def _record_due_crossings(now: dt.datetime, targets: dict, case_ids=None) -> list[NewCrossing]:
     crossings = []
-    for clock, level, select in _candidate_selects(now, targets, case_ids):
-        crossings += _record(select, clock, level)
+    if case_ids is None and connection.vendor == "postgresql":
+        for clock, level, ids_select, lock_select in _statements(targets):
+            ids = _due_ids(_bind(ids_select, now))
+            if ids:
+                crossings += _record(_bind(lock_select, now, ids), clock, level)
+        return crossings
+    # SQLite gets timestamps already turned into text, and restricted runs are rare: compile afresh.
+    for clock in CLOCKS:
+        for level in (Level.AT_RISK, Level.BREACHED):
+            ids_select = _ids_select(clock, level, now, targets, case_ids)
+            ids = _due_ids(ids_select) if ids_select is not None else []
+            if ids:
+                crossings += _record(_lock_select(clock, level, now, targets, ids), clock, level)
     return crossings
 
 
@@ -335,6 +371,11 @@ def sla_sweep(*, now: dt.datetime | None = None, exclusive: bool = True) -> Swee
         if exclusive and not advisory_xact_lock(SLA_SWEEP_LOCK):
             result.skipped = True
             return result
+        if connection.vendor == "postgresql":
+            # The planner cannot tell how few cases are pending, so the candidate statements look
+            # costly and PostgreSQL would JIT-compile them on every run: 50-100 ms to find nothing.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
         targets = {(t.queue_id, t.priority): t for t in QueueSla.objects.all()}
         crossings = _record_due_crossings(now, targets)
         if crossings:
