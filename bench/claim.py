@@ -18,7 +18,8 @@ With --generate, a database holding fewer than --cases cases is first filled wit
   through DRF with token auth), with server CPU per request: what any request costs before claiming;
 - `raw_sql`: the same claim statement the service runs (UPDATE … WHERE id = (SELECT … FOR UPDATE
   SKIP LOCKED LIMIT 1) RETURNING, plus its `claimed` event in the same statement), driven by
-  pgbench with the same number of clients, so client overhead matches the reference;
+  pgbench with the same number of clients, so client overhead matches the reference; and
+  `raw_sql_update_only`, the UPDATE without the event;
 - `pgbench`: `pgbench -b simple-update` TPS on the same server (a separate database initialised with
   `pgbench -i -s 10`), and the ratio raw_sql / pgbench.
 
@@ -324,34 +325,44 @@ def bench_floor(args, users) -> list[dict]:
     return results
 
 
-def bench_raw(args, queue, users) -> dict:
-    """The service's own claim statement (the UPDATE … SKIP LOCKED and its `claimed` event in one
-    data-modifying statement), one per transaction, driven by pgbench like the reference."""
+def bench_raw(args, queue, users, *, with_event: bool = True) -> dict:
+    """The service's own claim statement, one per transaction, driven by pgbench like the reference:
+    with its `claimed` event (the data-modifying statement the service runs), or the UPDATE … SKIP
+    LOCKED alone."""
     from django.utils import timezone
 
-    from cases.services.workflow import _claim_sql
+    from cases.services.workflow import _claim_sql, _claim_update_sql
 
-    statement = _claim_sql("queue_id = %(queue)s", pick=True)
+    build = _claim_sql if with_event else _claim_update_sql
+    statement = build("queue_id = %(queue)s", pick=True)
     for placeholder, value in (("%(queue)s", ":queue"), ("%(actor)s", ":actor"), ("%(now)s", "now()"),
                                ("%(actor_kind)s", "'user'"), ("%(data)s", "'{\"bench\": \"raw\"}'")):
         statement = statement.replace(placeholder, value)
     assert "%(" not in statement, statement
     ids = sorted(u for u, _ in users)
     script = f"\\set actor random({ids[0]}, {ids[-1]})\n{statement};\n"
+    db = urlparse(os.environ["DATABASE_URL"]).path.lstrip("/")
     since = timezone.now()
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
         handle.write(script)
     try:
-        db = urlparse(os.environ["DATABASE_URL"]).path.lstrip("/")
         result = pgbench_tps(["-n", "-f", handle.name, "-c", str(len(users)), "-j", str(args.pgbench_jobs),
                               "-T", str(int(args.seconds)), "-D", f"queue={queue.pk}", db], pg_env())
     finally:
         os.unlink(handle.name)
-    claimed = double_claims_since(since)
+    if with_event:
+        claimed = double_claims_since(since)
+        done = claimed["claimed_events"]
+    else:
+        from cases.models import Case
+
+        done = Case.objects.filter(queue=queue, status="in_review", assignee_id__in=ids).count()
+        claimed = {"claimed": done}
     # Transactions after the queue ran dry claim nothing; count only real claims.
-    return {"bench": "claim", "case": "raw_sql", "queue": queue.slug, "clients": len(users), "load_average": load_average(),
-            "claims_per_s": round(claimed["claimed_events"] / args.seconds, 1), "transactions_per_s": result["tps"],
-            "latency_avg_ms": result["latency_avg_ms"], "drained": claimed["claimed_events"] < result["transactions"],
+    return {"bench": "claim", "case": "raw_sql" if with_event else "raw_sql_update_only", "queue": queue.slug,
+            "clients": len(users), "load_average": load_average(),
+            "claims_per_s": round(done / args.seconds, 1), "transactions_per_s": result["tps"],
+            "latency_avg_ms": result["latency_avg_ms"], "drained": done < result["transactions"],
             "failed": result["failed"], **claimed}
 
 
@@ -406,7 +417,7 @@ def main():
     emit(bench="claim", case="setup", cases=total, queue=queue.slug, waiting_in_queue=waiting, clients=args.clients,
          cores=os.cpu_count(), load_average=load_average())
 
-    raw = pg = None
+    raw = raw_update = pg = None
     if "http" not in skip:
         emit(**bench_http(args, queue, users))
         reset_claims(user_ids)
@@ -417,12 +428,16 @@ def main():
         raw = bench_raw(args, queue, users)
         emit(**raw)
         reset_claims(user_ids)
+        raw_update = bench_raw(args, queue, users, with_event=False)
+        emit(**raw_update)
+        reset_claims(user_ids)
     if "pgbench" not in skip:
         pg = bench_pgbench(args, args.clients)
         emit(**pg)
     if raw and pg and pg["tps"]:
         emit(bench="claim", case="ratio", raw_claims_per_s=raw["claims_per_s"], pgbench_simple_update_tps=pg["tps"],
-             raw_over_pgbench=round(raw["claims_per_s"] / pg["tps"], 3))
+             raw_over_pgbench=round(raw["claims_per_s"] / pg["tps"], 3),
+             update_only_over_pgbench=round(raw_update["claims_per_s"] / pg["tps"], 3))
 
 
 if __name__ == "__main__":

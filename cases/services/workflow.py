@@ -93,16 +93,13 @@ def _case_url(case_id: int) -> str:
 
 # --------------------------------------------------------------------------- claiming
 
-def _claim_sql(where: str, *, pick: bool) -> str:
-    """UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING: one statement.
+def _claim_update_sql(where: str, *, pick: bool) -> str:
+    """UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING id.
 
     The inner SELECT walks the partial index case_claimable (queue, priority, resolution_due_at,
     id WHERE status='open' AND assignee IS NULL) and skips rows another claimer has locked, so
-    concurrent claimers never wait on each other and never get the same case. On PostgreSQL the
-    `claimed` event is inserted by the same statement (a data-modifying CTE), so the claim and its
-    event commit together in one round trip. SQLite (the zero-config default) has no row locks but
-    serialises writers: it runs the UPDATE alone and the caller inserts the event in the same
-    transaction.
+    concurrent claimers never wait on each other and never get the same case. SQLite (the
+    zero-config default) has no row locks but serialises writers, so it needs no SKIP LOCKED.
     """
     table = connection.ops.quote_name(Case._meta.db_table)
     postgres = connection.vendor == "postgresql"
@@ -115,13 +112,20 @@ def _claim_sql(where: str, *, pick: bool) -> str:
         )
     else:
         target = "%(case_id)s"
-    update = (
+    return (
         f"UPDATE {table} SET status = 'in_review', assignee_id = %(actor)s, claimed_at = %(now)s, "
         f"last_activity_at = %(now)s, updated_at = %(now)s, first_touched_at = COALESCE(first_touched_at, %(now)s) "
         f"WHERE id = {target} AND status = 'open' AND assignee_id IS NULL "
         f"RETURNING id"
     )
-    if not postgres:
+
+
+def _claim_sql(where: str, *, pick: bool) -> str:
+    """The claim statement. On PostgreSQL the `claimed` event is inserted by the same statement (a
+    data-modifying CTE), so the claim and its event commit together in one round trip; SQLite runs
+    the UPDATE alone and the caller inserts the event in the same transaction."""
+    update = _claim_update_sql(where, pick=pick)
+    if connection.vendor != "postgresql":
         return update
     events = connection.ops.quote_name(CaseEvent._meta.db_table)
     return (
