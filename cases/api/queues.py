@@ -54,6 +54,7 @@ class QueueSummarySerializer(serializers.Serializer):
     at_risk = serializers.IntegerField(help_text="Unresolved cases with under 25% of an SLA target left.")
     breached = serializers.IntegerField(help_text="Unresolved cases past an SLA target.")
     claim_timeout_minutes = serializers.IntegerField(source="queue.claim_timeout_minutes")
+    counted_at = serializers.DateTimeField(help_text="When the counts were taken (they are shared for a few seconds).")
 
 
 def _configure_permissions(request):

@@ -35,7 +35,8 @@ def test_queues_lists_only_workable_queues_with_counts(api_as, analyst):
     by_slug = {row["slug"]: row for row in response.json()}
     assert "locked-q" not in by_slug
     assert by_slug["open-q"]["unassigned"] == 2 and by_slug["open-q"]["open_count"] == 2
-    assert set(by_slug["open-q"]) >= {"at_risk", "breached", "oldest_unassigned", "claim_timeout_minutes"}
+    assert set(by_slug["open-q"]) >= {"at_risk", "breached", "oldest_unassigned", "claim_timeout_minutes",
+                                      "counted_at"}
 
 
 def test_claim_returns_the_case_then_204_when_empty(api_client, analyst):
