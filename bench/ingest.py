@@ -247,7 +247,7 @@ def main():
     parser.add_argument("--single-requests", type=int, default=6000)
     parser.add_argument("--single-clients", type=int, default=16)
     parser.add_argument("--single-seconds", type=float, default=30, help="Stop the single-report run after this.")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes.")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes.")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker.")
     parser.add_argument("--service-lists", type=int, default=10, help="In-process bulk lists (0: skip).")
     args = parser.parse_args()
@@ -288,10 +288,10 @@ def main():
         status, data, seconds = post(port, token, first_list, timeout=120)
         body = json.loads(data)
         after = counts()
+        replay_ok = status == 207 and body["created"] == 0 and body["errors"] == 0 and before == after
         emit(bench="ingest", case="replay", status=status, items=len(body["results"]), created=body["created"],
              duplicates=body["duplicates"], errors=body["errors"], seconds=round(seconds, 3),
-             changed={k: after[k] - before[k] for k in after},
-             ok=status == 207 and body["created"] == 0 and body["errors"] == 0 and before == after)
+             changed={k: after[k] - before[k] for k in after}, ok=replay_ok)
 
         emit(**bench_single_http(port, token, workload, requests=args.single_requests, clients=args.single_clients,
                                  max_seconds=args.single_seconds, meter=meter))
@@ -299,6 +299,8 @@ def main():
         stop_server(server)
     if args.service_lists:
         emit(**bench_bulk_service(user, workload, batches=args.service_lists, size=args.list_size))
+    if not replay_ok or figures["bad_status"] or figures["errors"]:
+        raise SystemExit("ingest benchmark: a replay changed data or a request failed (see the lines above)")
 
 
 if __name__ == "__main__":
