@@ -58,6 +58,16 @@ CHECKS: list[UrlCheck] = [
     UrlCheck("api-schema", lambda w: reverse("api-schema"), EVERYONE, api=True),
     UrlCheck("api-docs", lambda w: reverse("api-docs"), EVERYONE, api=True),
     UrlCheck("api-categories", lambda w: reverse("api-categories"), {INTEGRATION, ANALYST, LEAD, QA_REVIEWER, ADMIN}, api=True),
+    # intake (tests/cases/test_intake_api.py, test_routing.py)
+    UrlCheck("api-reports", lambda w: reverse("api-reports"), {INTEGRATION, ANALYST, LEAD, ADMIN}, method="post",
+             api=True, data={"source": "user_report", "external_id": "walk-1", "category": "spam",
+                             "subject": {"kind": "account", "external_id": "walked-account"}}),
+    UrlCheck("api-routing-rules", lambda w: reverse("api-routing-rules"), {ADMIN}, api=True),
+    UrlCheck("api-routing-rule-detail", lambda w: reverse("api-routing-rule-detail", args=[_routing_rule_id()]),
+             {ADMIN}, api=True),
+    UrlCheck("api-trusted-flaggers", lambda w: reverse("api-trusted-flaggers"), {ADMIN}, api=True),
+    UrlCheck("api-trusted-flagger-detail", lambda w: reverse("api-trusted-flagger-detail", args=[_flagger_id()]),
+             {ADMIN}, api=True),
     # analyst workspace (w.workspace: tests/cases/workspace_world.py)
     UrlCheck("queue-list", lambda w: reverse("queue-list"), CASE_WORKERS),
     UrlCheck("queue-claim-next", lambda w: reverse("queue-claim-next", args=[w.workspace.queue.slug]), CASE_WORKERS,
@@ -114,16 +124,6 @@ CHECKS: list[UrlCheck] = [
              CASE_WORKERS, method="post", api=True, data={"to": "access-helper"}),
     UrlCheck("api-case-resolve", lambda w: reverse("api-case-resolve", args=[w.workspace.claimed().pk]),
              CASE_WORKERS, method="post", api=True, data={"reason": "walked"}),
-    # intake (tests/cases/test_intake_api.py, test_routing.py)
-    UrlCheck("api-reports", lambda w: reverse("api-reports"), {INTEGRATION, ANALYST, LEAD, ADMIN}, method="post",
-             api=True, data={"source": "user_report", "external_id": "walk-1", "category": "spam",
-                             "subject": {"kind": "account", "external_id": "walked-account"}}),
-    UrlCheck("api-routing-rules", lambda w: reverse("api-routing-rules"), {ADMIN}, api=True),
-    UrlCheck("api-routing-rule-detail", lambda w: reverse("api-routing-rule-detail", args=[_routing_rule_id()]),
-             {ADMIN}, api=True),
-    UrlCheck("api-trusted-flaggers", lambda w: reverse("api-trusted-flaggers"), {ADMIN}, api=True),
-    UrlCheck("api-trusted-flagger-detail", lambda w: reverse("api-trusted-flagger-detail", args=[_flagger_id()]),
-             {ADMIN}, api=True),
     # escalations: analysts see their own teams' escalations (the world's is sent to a team the
     # walker is not in, so only leads reach it); anyone who works cases may escalate one.
     UrlCheck("case-escalate", lambda w: reverse("case-escalate", args=[w.case.pk]), CASE_WORKERS),
