@@ -2,7 +2,7 @@
 #   make run     set up .venv, migrate, seed demo data, run web + Celery worker + beat
 #   make test    lint + full test suite against throwaway PostgreSQL/Redis (ARGS="-k foo" passes to pytest)
 #   make lint    ruff
-#   make bench   benchmarks
+#   make bench   benchmarks on their own PostgreSQL/Redis (ARGS="claim pages ingest sla")
 #   make clean   remove caches and build artefacts (keeps .venv and var/)
 
 SHELL := /bin/bash
@@ -21,7 +21,7 @@ help:
 	@echo "make run    - start tsconsole on http://127.0.0.1:$${PORT:-8000} (web + worker + beat)"
 	@echo "make test   - ruff + pytest against throwaway PostgreSQL and Redis (ARGS='-k foo')"
 	@echo "make lint   - ruff check"
-	@echo "make bench  - run benchmarks"
+	@echo "make bench  - benchmarks on their own PostgreSQL/Redis (ARGS='claim pages')"
 	@echo "make clean  - remove caches and build artefacts"
 
 venv:
@@ -43,9 +43,8 @@ test:
 lint: venv-dev
 	$(VENV)/bin/ruff check .
 
-bench: venv-dev
-	@if [ -f bench/run_all.py ]; then $(PY) bench/run_all.py $(ARGS); \
-	else echo "no benchmarks yet (bench/run_all.py missing)"; fi
+bench:
+	scripts/bench.sh $(ARGS)
 
 clean:
 	find . -path ./.venv -prune -o \( -name __pycache__ -o -name '*.egg-info' \) -type d -print0 | xargs -0 rm -rf

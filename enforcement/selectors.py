@@ -233,6 +233,22 @@ def case_panel(user, case: Case, *, now=None) -> dict:
 # --------------------------------------------------------------------------- approvals
 
 
+def approvers_for(case: Case, *, proposer) -> list:
+    """Who is asked to approve a decision on `case`: the queue's leads who may approve decisions,
+    else everyone with the lead role; never the proposer."""
+    from django.contrib.auth import get_user_model
+
+    from cases.services.sla import queue_leads
+    from tsconsole.roles import LEAD, can
+
+    def eligible(users):
+        return [u for u in users if u.pk != proposer.pk and can(u, "approval.decide")]
+
+    return eligible(queue_leads(case.queue_id)) or eligible(
+        get_user_model().objects.filter(groups__name=LEAD, is_active=True).order_by("username")
+    )
+
+
 def pending_approval_count() -> int:
     """Decisions waiting for a lead (walks the partial index on pending actions)."""
     return (

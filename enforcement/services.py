@@ -399,11 +399,25 @@ def case_decide(
         if requires_approval:
             data["approval_reasons"] = reasons
             case_transition(case, CaseStatus.AWAITING_APPROVAL, verb="decision_proposed", actor=actor, at=now, data=data)
+            _ask_for_approval(case, created, proposer=actor, reasons=reasons)
         else:
             _activate(created, now=now, account=account, fields=[])
             _resolve_case(case, created, decider=actor, now=now, verb="decided", actor=actor, data=data)
     return Decision(case=case, ref=str(ref), actions=created, requires_approval=requires_approval,
                     approval_reasons=reasons, suggestion=suggestion)
+
+
+def _ask_for_approval(case: Case, actions: list[EnforcementAction], *, proposer, reasons: list[str]) -> None:
+    """Tell the leads who may approve it that a decision is waiting, so the two-person rule does
+    not leave the case sitting unseen on the Approvals page."""
+    labels = ", ".join(ActionType(a.action_type).label.lower() for a in actions)
+    for lead in selectors.approvers_for(case, proposer=proposer):
+        notification_create(
+            user=lead, kind="enforcement.awaiting_approval", url=reverse("enforcement-approvals"),
+            title=f"{proposer.get_username()} asks for approval on case {case.pk}",
+            body=f"{labels} ({'; '.join(reasons)})",
+            dedupe_key=f"decision{actions[0].decision_ref}:proposed:{lead.pk}",
+        )
 
 
 # --------------------------------------------------------------------------- approve / reject

@@ -7,6 +7,18 @@ from tsconsole import roles
 from .factories import user_with_role
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Test users are made by the thousand: hash their passwords cheaply (production keeps PBKDF2,
+    which still verifies any hash made outside the suite)."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+
+
 @pytest.fixture(autouse=True)
 def _evidence_root(settings, tmp_path):
     """Evidence files of each test go to a fresh private folder."""

@@ -6,6 +6,7 @@ variable, instead of failing later in some request or worker.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -69,6 +70,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_site_url(name: str, default: str) -> str:
+    """An http(s) address such as https://tsconsole.example.com (no trailing slash), or ""."""
+    raw = (_raw(name) or default).strip()
+    if not raw:
+        return ""
+    parsed = urlsplit(raw)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.query or parsed.fragment:
+        raise SettingsError(f"{name}: not an http(s) address ({raw!r}); e.g. https://tsconsole.example.com")
+    return raw.rstrip("/")
 
 
 def env_database(name: str, default: str) -> dict:

@@ -16,6 +16,8 @@ SIGNAL_HASH_KEY = env.env_str("SIGNAL_HASH_KEY") or SECRET_KEY
 ALLOWED_HOSTS = env.env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.env_list("CSRF_TRUSTED_ORIGINS", [])
 PORT = env.env_int("PORT", 8000, minimum=1, maximum=65535)
+# Where people reach the console: links in emails and chat posts, which are read outside it, start here.
+SITE_URL = env.env_site_url("SITE_URL", f"http://127.0.0.1:{PORT}" if DEBUG else "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tsconsole.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from tsconsole.links import absolute_url
 from tsconsole.models import OutboxMessage, Team, TeamMembership
 from tsconsole.roles import LEAD, can
 from tsconsole.services import outbox_enqueue_many
@@ -145,7 +146,7 @@ def _page(escalation: Escalation, step: int, recipients: list, now) -> list:
         if user.email:
             messages.append(dict(
                 topic="escalation.page", channel=OutboxMessage.Channel.EMAIL, recipient=user.email,
-                idempotency_key=f"{key}:email", payload={"subject": title, "body": f"{body}\n\n{url}"},
+                idempotency_key=f"{key}:email", payload={"subject": title, "body": f"{body}\n\n{absolute_url(url)}"},
             ))
     if escalation.team.chat_webhook_url:
         first = min(row_id for row_id, _ in inserted)
@@ -153,7 +154,7 @@ def _page(escalation: Escalation, step: int, recipients: list, now) -> list:
         messages.append(dict(
             topic="escalation.page", channel=OutboxMessage.Channel.SLACK, recipient=escalation.team.chat_webhook_url,
             idempotency_key=f"escalation-notification:{first}:slack",
-            payload={"text": f"{title}. Paged: {names}.\n{escalation.summary}\n{url}"},
+            payload={"text": f"{title}. Paged: {names}.\n{escalation.summary}\n{absolute_url(url)}"},
         ))
     outbox_enqueue_many(messages)
     return [by_id[user_id] for _, user_id in inserted]
@@ -315,7 +316,7 @@ def _tell(users, *, topic: str, key: str, title: str, body: str, url: str, email
         if email and user.email:
             messages.append(dict(topic=topic, channel=OutboxMessage.Channel.EMAIL, recipient=user.email,
                                  idempotency_key=f"{key}:email:u{user.pk}",
-                                 payload={"subject": title, "body": f"{body}\n\n{url}"}))
+                                 payload={"subject": title, "body": f"{body}\n\n{absolute_url(url)}"}))
     outbox_enqueue_many(messages)
 
 

@@ -36,6 +36,7 @@ from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
+from tsconsole.links import absolute_url
 from tsconsole.models import OutboxMessage, Team, TeamMembership
 from tsconsole.services import outbox_enqueue_many
 
@@ -454,6 +455,11 @@ def _raise_priorities(crossings, cases, queues, targets, now):
 # --------------------------------------------------------------------------- notifications
 
 
+def queue_leads(queue_id: int) -> list:
+    """The leads of one queue (see `_queue_recipients`)."""
+    return _queue_recipients({queue_id})[0][queue_id]
+
+
 def _queue_recipients(queue_ids) -> tuple[dict, dict]:
     """Per queue: the leads to tell about unassigned cases, and the teams whose chat channel
     hears about breaches. Leads are the `is_lead` members of the queue's allowed teams; a queue
@@ -522,7 +528,7 @@ def _notify(crossings, cases, queues, raised, now) -> int:
         if email and user.email:
             messages.append(dict(
                 topic=topic, channel=OutboxMessage.Channel.EMAIL, recipient=user.email,
-                idempotency_key=f"{key}:email:u{user.pk}", payload={"subject": title, "body": f"{body}\n\n{url}"},
+                idempotency_key=f"{key}:email:u{user.pk}", payload={"subject": title, "body": f"{body}\n\n{absolute_url(url)}"},
             ))
 
     digests = defaultdict(list)
@@ -572,7 +578,7 @@ def _notify(crossings, cases, queues, raised, now) -> int:
 def _digest_lines(group, cases) -> str:
     ordered = sorted(group, key=lambda c: (cases[c.case_id]["priority"], c.due_at))
     lines = [
-        f"- Case #{c.case_id} (P{cases[c.case_id]['priority']}) {_describe(c)}: {case_url(c.case_id)}"
+        f"- Case #{c.case_id} (P{cases[c.case_id]['priority']}) {_describe(c)}: {absolute_url(case_url(c.case_id))}"
         for c in ordered[:DIGEST_MAX_LINES]
     ]
     if len(ordered) > DIGEST_MAX_LINES:

@@ -78,6 +78,16 @@ def test_escalating_sends_the_package_and_pages_the_first_on_call(claimed, analy
     assert chat.recipient == security.chat_webhook_url and "first-oncall" in chat.payload["text"]
 
 
+def test_email_and_chat_links_carry_the_sites_address(claimed, analyst, security, settings):
+    settings.SITE_URL = "https://tsconsole.example.com"
+    escalation = escalate(claimed, analyst)
+    link = f"https://tsconsole.example.com/escalations/{escalation.pk}/"
+    assert OutboxMessage.objects.get(channel="email").payload["body"].endswith(link)
+    assert OutboxMessage.objects.get(channel="slack").payload["text"].endswith(link)
+    # In-app links stay paths: they open inside the console.
+    assert OutboxMessage.objects.get(channel="in_app").payload["url"] == f"/escalations/{escalation.pk}/"
+
+
 @pytest.mark.parametrize("severity, minutes", [("sev1", 15), ("sev2", 60), ("sev3", 240), ("sev4", 1440)])
 def test_deadline_by_severity(analyst, claimed, security, severity, minutes):
     assert escalate(claimed, analyst, severity=severity).ack_due_at == NOW + timedelta(minutes=minutes)

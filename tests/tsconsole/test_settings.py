@@ -35,6 +35,7 @@ def test_defaults_boot(tmp_path):
     ("REDIS_URL", "http://localhost:6379", "REDIS_URL"),
     ("EMAIL_URL", "pigeon://coop", "EMAIL_URL"),
     ("SWEEP_INTERVAL_SECONDS", "0", "SWEEP_INTERVAL_SECONDS"),
+    ("SITE_URL", "tsconsole.example.com", "SITE_URL"),
 ])
 def test_malformed_values_stop_start_up(tmp_path, name, value, fragment):
     result = _boot(tmp_path, **{name: value})
