@@ -306,14 +306,17 @@ class Case(models.Model):
         ACTIONED = "actioned", "Action taken"
         DUPLICATE = "duplicate", "Duplicate"
 
-    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="cases")
-    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="cases")
+    # subject, queue and assignee lookups use the composite indexes in Meta (same leading column):
+    # every index on this table is written by each claim, intake and sweep, so none is doubled.
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="cases", db_index=False)
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="cases", db_index=False)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="cases")
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.OPEN)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.P2)
     priority_reasons = models.JSONField(default=list, blank=True)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases",
+        db_index=False,
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
@@ -333,9 +336,11 @@ class Case(models.Model):
     sla_resolution_breach_for = models.DateTimeField(null=True, blank=True, editable=False)
     # hold for help
     held_for = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="held_cases"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="held_cases",
+        db_index=False,
     )
-    held_for_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="held_cases")
+    held_for_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="held_cases",
+                                      db_index=False)
     hold_reason = models.TextField(blank=True)
     # outcome
     resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
@@ -394,6 +399,9 @@ class Case(models.Model):
             models.Index(fields=["assignee", "status"], name="case_assignee_status"),
             models.Index(fields=["queue", "status"], name="case_queue_status"),
             models.Index(fields=["subject", "opened_at"], name="case_subject_opened"),
+            # "asked to help": only the few cases on hold have a helper, so only they are indexed
+            models.Index(fields=["held_for"], condition=Q(held_for__isnull=False), name="case_held_for"),
+            models.Index(fields=["held_for_team"], condition=Q(held_for_team__isnull=False), name="case_held_for_team"),
         ]
 
     def __str__(self):
@@ -410,7 +418,8 @@ class Report(models.Model):
     source = models.CharField(max_length=24, choices=Source.choices)
     external_id = models.CharField(max_length=200)
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="reports")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports")
+    # lookups by case use report_case_received (case first)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports", db_index=False)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports")
     reporter_ref = models.CharField(max_length=200, blank=True, help_text="The reporter's id on the platform.")
     description = models.TextField(blank=True)
@@ -445,7 +454,8 @@ class CaseEvent(models.Model):
         INTEGRATION = "integration", "Integration"
         SYSTEM = "system", "System"
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # lookups by case use caseevent_case_created (case first)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     actor_kind = models.CharField(max_length=12, choices=ActorKind.choices, default=ActorKind.USER)
     verb = models.CharField(max_length=60)
