@@ -4,11 +4,13 @@ These run inside the caller's transaction, so an outward effect exists if and on
 change that caused it was committed.
 """
 
+import json
 import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from .bulk import chunks, values_sql
 from .models import AuditEntry, Notification, OutboxMessage, WebhookEndpoint
 
 
@@ -30,21 +32,28 @@ def outbox_enqueue(
         raise
 
 
-def outbox_enqueue_many(messages: list[dict], *, batch_size: int = 2000) -> int:
+def outbox_enqueue_many(messages: list[dict], *, batch_size: int = 1000) -> int:
     """`outbox_enqueue` for many rows in a few statements (sweeps that notify thousands at once).
 
     Each dict holds outbox_enqueue's keyword arguments; `idempotency_key` is required. Keys that
     exist already are skipped, as with outbox_enqueue. Returns how many rows were offered.
     """
-    now = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = OutboxMessage._meta.db_table
+    pending = str(OutboxMessage.Status.PENDING)
     rows = [
-        OutboxMessage(
-            topic=m["topic"], channel=m["channel"], payload=m["payload"], idempotency_key=m["idempotency_key"],
-            endpoint=m.get("endpoint"), recipient=m.get("recipient", ""), next_attempt_at=now,
-        )
+        (m["topic"], m["channel"], getattr(m.get("endpoint"), "pk", None), m.get("recipient", ""),
+         json.dumps(m["payload"]), m["idempotency_key"], pending, 0, now, "", now)
         for m in messages
     ]
-    OutboxMessage.objects.bulk_create(rows, batch_size=batch_size, ignore_conflicts=True)
+    for chunk in chunks(rows, batch_size):
+        values, params = values_sql(chunk)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (topic, channel, endpoint_id, recipient, payload, idempotency_key, status, "
+                f"attempts, next_attempt_at, last_error, created_at) VALUES {values} "
+                f"ON CONFLICT (idempotency_key) DO NOTHING", params,
+            )
     return len(rows)
 
 

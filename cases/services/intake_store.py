@@ -16,6 +16,9 @@ from datetime import datetime
 
 from django.db import connection
 
+from tsconsole.bulk import chunks
+from tsconsole.bulk import values_sql as _rows
+
 from ..models import Case, CaseEvent, Report, Signal, Subject, SubjectSignal
 
 SUBJECT = Subject._meta.db_table
@@ -48,12 +51,6 @@ def _cast(pg_type: str) -> str:
     return f"::{pg_type}" if _pg() else ""
 
 
-def _rows(rows: list[tuple]) -> tuple[str, list]:
-    """`(%s, …), (%s, …)` and the flat parameters of a multi-row VALUES list."""
-    one = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
-    return ", ".join([one] * len(rows)), [value for row in rows for value in row]
-
-
 def _in(column: str, values: list) -> tuple[str, list]:
     if _pg():
         return f"{column} = ANY(%s)", [list(values)]
@@ -61,8 +58,7 @@ def _in(column: str, values: list) -> tuple[str, list]:
 
 
 def _chunks(items: list, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+    return chunks(items, size)
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:

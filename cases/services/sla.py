@@ -24,7 +24,10 @@ the new deadline gets its own marks.
 """
 
 import datetime as dt
+import functools
+import itertools
 import time
+import weakref
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -42,6 +45,7 @@ from tsconsole.services import outbox_enqueue_many
 
 from ..models import Case, CaseEvent, CaseStatus, Queue, QueueSla, SlaCrossing, sla_pending_q
 from ..sla import apply_due_times
+from .intake_store import insert_events
 
 Clock = SlaCrossing.Clock
 Level = SlaCrossing.Level
@@ -54,8 +58,16 @@ DIGEST_MAX_LINES = 20
 
 
 def case_url(case_id: int) -> str:
-    """Where a notification about a case points: the case page."""
-    return reverse("case-detail", args=[case_id])
+    """Where a notification about a case points: the case page. (Sweeps ask for thousands at a
+    time, so the path is reversed once and the id put in.)"""
+    head, tail = _case_path()
+    return f"{head}{case_id}{tail}"
+
+
+@functools.cache
+def _case_path() -> tuple[str, str]:
+    head, _, tail = reverse("case-detail", args=[2**31 - 1]).partition(str(2**31 - 1))
+    return head, tail
 
 
 @dataclass(frozen=True)
@@ -259,16 +271,68 @@ def _bind(compiled, now: dt.datetime, ids=None):
 
 
 def _statements(targets: dict) -> list:
-    """[(clock, level, ids select, lock select)] compiled at _EPOCH, cached per targets."""
+    """[(clock, level, ids select, lock select)] compiled at _EPOCH, cached per targets. The ids
+    select is a _Prepared statement."""
     key = tuple(sorted((k, t.first_touch_minutes, t.resolution_minutes) for k, t in targets.items()))
     if key not in _compiled:
         _compiled.clear()
+        generation = next(_generations)
         _compiled[key] = [
-            (clock, level, ids, _lock_select(clock, level, _EPOCH, targets, [0]))
+            (clock, level, _Prepared.of(f"tsconsole_sla_{generation}_{clock}_{level}", ids),
+             _lock_select(clock, level, _EPOCH, targets, [0]))
             for clock in CLOCKS for level in (Level.AT_RISK, Level.BREACHED)
             if (ids := _ids_select(clock, level, _EPOCH, targets)) is not None
         ]
     return _compiled[key]
+
+
+# Step 1 runs every few seconds and nearly always finds nothing. Planning its UNION of one index
+# walk per (queue, priority) target costs more than running it, so on PostgreSQL it is a prepared
+# statement with a generic plan, planned once per connection. Only its timestamps are parameters:
+# the constants are inlined, so the planner still sees that the partial indexes' conditions hold.
+_generations = itertools.count(1)
+_prepared_on: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # psycopg2 connection -> names
+
+
+class _Placeholder:
+    """Renders as $n when psycopg2 interpolates it (its __conform__ adaptation protocol)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __conform__(self, protocol):
+        return self
+
+    def getquoted(self) -> bytes:
+        return b"$%d" % self.n
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    name: str
+    compiled: tuple  # (sql, params) at _EPOCH
+    timestamps: tuple[int, ...]  # positions of the timestamp parameters
+
+    @classmethod
+    def of(cls, name: str, compiled) -> "_Prepared":
+        _, params = compiled
+        return cls(name, compiled, tuple(i for i, p in enumerate(params) if isinstance(p, dt.datetime)))
+
+    def rows(self, now: dt.datetime) -> list[tuple]:
+        sql, params = self.compiled
+        shift = now - _EPOCH
+        with connection.cursor() as cursor:
+            prepared = _prepared_on.setdefault(connection.connection, set())
+            if self.name not in prepared:
+                args = list(params)
+                for n, i in enumerate(self.timestamps, 1):
+                    args[i] = _Placeholder(n)
+                text = cursor.cursor.mogrify(sql, args).decode()
+                cursor.execute(f"PREPARE {self.name} AS {text}")
+                prepared.add(self.name)
+            cursor.execute(f"EXECUTE {self.name} ({', '.join(['%s'] * len(self.timestamps))})",
+                           [params[i] + shift for i in self.timestamps])
+            return cursor.fetchall()
 
 
 def _to_datetime(value) -> dt.datetime:
@@ -332,17 +396,19 @@ def _record(lock_select, clock: str, level: str) -> list[NewCrossing]:
     ]
 
 
-def _due_ids(ids_select) -> list[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(*ids_select)
-        return sorted({row[0] for row in cursor.fetchall()})[:BATCH]
+def _due_ids(ids_select=None, *, rows=None) -> list[int]:
+    if rows is None:
+        with connection.cursor() as cursor:
+            cursor.execute(*ids_select)
+            rows = cursor.fetchall()
+    return sorted({row[0] for row in rows})[:BATCH]
 
 
 def _record_due_crossings(now: dt.datetime, targets: dict, case_ids=None) -> list[NewCrossing]:
     crossings = []
     if case_ids is None and connection.vendor == "postgresql":
         for clock, level, ids_select, lock_select in _statements(targets):
-            ids = _due_ids(_bind(ids_select, now))
+            ids = _due_ids(rows=ids_select.rows(now))
             if ids:
                 crossings += _record(_bind(lock_select, now, ids), clock, level)
         return crossings
@@ -376,7 +442,7 @@ def sla_sweep(*, now: dt.datetime | None = None, exclusive: bool = True) -> Swee
             # The planner cannot tell how few cases are pending, so the candidate statements look
             # costly and PostgreSQL would JIT-compile them on every run: 50-100 ms to find nothing.
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan")
         targets = {(t.queue_id, t.priority): t for t in QueueSla.objects.all()}
         crossings = _record_due_crossings(now, targets)
         if crossings:
@@ -400,20 +466,14 @@ def sla_sweep(*, now: dt.datetime | None = None, exclusive: bool = True) -> Swee
 
 
 def _record_events(crossings: list[NewCrossing], now: dt.datetime) -> int:
-    events = [
-        CaseEvent(
-            case_id=c.case_id, actor=None, actor_kind=CaseEvent.ActorKind.SYSTEM,
-            verb=f"sla_{c.level}",
-            data={
-                "clock": c.clock, "due_at": c.due_at.isoformat(), "crossed_at": c.crossed_at.isoformat(),
-                **({"after_priority_raise": True} if c.silent else {}),
-            },
-            created_at=now,
-        )
+    insert_events([
+        (c.case_id, None, CaseEvent.ActorKind.SYSTEM, f"sla_{c.level}", "", "", {
+            "clock": c.clock, "due_at": c.due_at.isoformat(), "crossed_at": c.crossed_at.isoformat(),
+            **({"after_priority_raise": True} if c.silent else {}),
+        }, now)
         for c in crossings
-    ]
-    CaseEvent.objects.bulk_create(events, batch_size=2000)
-    return len(events)
+    ])
+    return len(crossings)
 
 
 def _raise_priorities(crossings, cases, queues, targets, now):
