@@ -236,17 +236,11 @@ def case_panel(user, case: Case, *, now=None) -> dict:
 def approvers_for(case: Case, *, proposer) -> list:
     """Who is asked to approve a decision on `case`: the queue's leads who may approve decisions,
     else everyone with the lead role; never the proposer."""
-    from django.contrib.auth import get_user_model
-
     from cases.services.sla import queue_leads
-    from tsconsole.roles import LEAD, can
+    from tsconsole.roles import LEAD, can, users_with_role
 
-    def eligible(users):
-        return [u for u in users if u.pk != proposer.pk and can(u, "approval.decide")]
-
-    return eligible(queue_leads(case.queue_id)) or eligible(
-        get_user_model().objects.filter(groups__name=LEAD, is_active=True).order_by("username")
-    )
+    leads = [u for u in queue_leads(case.queue_id) if u.pk != proposer.pk and can(u, "approval.decide")]
+    return leads or [u for u in users_with_role(LEAD) if u.pk != proposer.pk]
 
 
 def pending_approval_count() -> int:

@@ -67,6 +67,13 @@ def user_roles(user) -> frozenset[str]:
     return cached
 
 
+def users_with_role(role: str):
+    """Active users in the role's group, by username (the fallback audience of leads' notices)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(groups__name=role, is_active=True).order_by("username")
+
+
 def has_role(user, *roles: str) -> bool:
     return bool(user_roles(user) & set(roles))
 

@@ -14,14 +14,13 @@ import zlib
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
 from tsconsole.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tsconsole.links import absolute_url
 from tsconsole.models import OutboxMessage, Team, TeamMembership
-from tsconsole.roles import LEAD, can
+from tsconsole.roles import LEAD, can, users_with_role
 from tsconsole.services import outbox_enqueue_many
 
 from ..models import Case, CaseEvent, CaseStatus, Escalation, EscalationNotification, EscalationSeverity
@@ -83,7 +82,7 @@ def escalation_ladder(team: Team) -> list[list]:
         .select_related("user").order_by("oncall_order", "user__username")
     ]
     if not top:
-        top = list(get_user_model().objects.filter(groups__name=LEAD, is_active=True).order_by("username"))
+        top = list(users_with_role(LEAD))
     if top:
         steps.append(top)
     return steps
