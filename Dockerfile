@@ -18,9 +18,8 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 COPY . .
 RUN pip install --no-deps . \
-    && SECRET_KEY=collectstatic-only DEBUG=0 DATABASE_URL=sqlite:////tmp/collectstatic.sqlite3 \
-       python manage.py collectstatic --noinput \
-    && rm -f /tmp/collectstatic.sqlite3
+    && SECRET_KEY=collectstatic-only DEBUG=0 DATABASE_URL=postgres://build@127.0.0.1:1/none \
+       REDIS_URL=redis://127.0.0.1:1/0 python manage.py collectstatic --noinput
 
 # Static files are collected into the image (read-only); var/ and the evidence volume are
 # the only places the app writes to.

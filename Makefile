@@ -1,9 +1,10 @@
 # tsconsole developer entry points.
-#   make run     set up .venv, migrate, seed demo data, run web + Celery worker + beat
-#   make test    lint + full test suite against throwaway PostgreSQL/Redis (ARGS="-k foo" passes to pytest)
-#   make lint    ruff
-#   make bench   benchmarks on their own PostgreSQL/Redis (ARGS="claim pages ingest sla")
-#   make clean   remove caches and build artefacts (keeps .venv and var/)
+#   make run            set up .venv, start PostgreSQL + Redis (var/), migrate, seed demo data, run web + worker + beat
+#   make test           lint + full test suite against throwaway PostgreSQL/Redis (ARGS="-k foo" passes to pytest)
+#   make lint           ruff
+#   make bench          benchmarks on their own PostgreSQL/Redis (ARGS="claim pages ingest sla")
+#   make services       start only the checkout's PostgreSQL + Redis in the background (make services-stop)
+#   make clean          remove caches and build artefacts (keeps .venv and var/)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -12,30 +13,36 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-# Defaults for `make run` only; anything already set in the environment wins.
-RUN_ENV = DEBUG="$${DEBUG:-1}" TSCONSOLE_DEMO="$${TSCONSOLE_DEMO:-1}" PORT="$${PORT:-8000}"
+# Defaults for `make run` only; anything already set in the environment wins. The demo serves plain
+# HTTP on 127.0.0.1 without debug pages: production settings less the HTTPS-only ones.
+RUN_ENV = TSCONSOLE_DEMO="$${TSCONSOLE_DEMO:-1}" PORT="$${PORT:-8000}" \
+	SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-0}" SECURE_COOKIES="$${SECURE_COOKIES:-0}" \
+	SECURE_HSTS_SECONDS="$${SECURE_HSTS_SECONDS:-0}" SITE_URL="$${SITE_URL:-http://127.0.0.1:$${PORT:-8000}}"
 
-.PHONY: help run venv venv-dev test lint bench clean
+.PHONY: help run venv venv-dev test lint bench services services-stop clean
 
 help:
 	@echo "make run    - start tsconsole on http://127.0.0.1:$${PORT:-8000} (web + worker + beat)"
 	@echo "make test   - ruff + pytest against throwaway PostgreSQL and Redis (ARGS='-k foo')"
 	@echo "make lint   - ruff check"
 	@echo "make bench  - benchmarks on their own PostgreSQL/Redis (ARGS='claim pages')"
+	@echo "make services - start only PostgreSQL + Redis of this checkout (make services-stop)"
 	@echo "make clean  - remove caches and build artefacts"
 
 venv:
-	@scripts/venv.sh
+	@scripts/venv.sh local
 
 venv-dev:
-	@scripts/venv.sh dev
+	@scripts/venv.sh dev,local
 
 run: venv
-	@mkdir -p var
-	env $(RUN_ENV) $(PY) manage.py migrate --noinput
-	env $(RUN_ENV) $(PY) manage.py collectstatic --noinput
-	env $(RUN_ENV) $(PY) manage.py seed_demo
 	@exec env $(RUN_ENV) $(PY) scripts/run_all.py
+
+services: venv
+	$(PY) -m tsconsole.localservices start
+
+services-stop: venv
+	$(PY) -m tsconsole.localservices stop
 
 test:
 	scripts/test.sh $(ARGS)

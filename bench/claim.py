@@ -32,7 +32,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import CpuMeter, emit, free_port, group_pids, percentile, start_server, stop_server  # noqa: E402
+
+from tsconsole import localservices  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsconsole.settings")
 os.environ.setdefault("SECRET_KEY", "bench-secret-key")
@@ -108,14 +109,11 @@ def pg_env() -> dict:
 
 
 def pg_tool(name: str) -> str:
-    for folder in filter(None, [os.environ.get("PGBIN"), "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin"]):
-        candidate = Path(folder) / name
-        if candidate.exists():
-            return str(candidate)
-    found = shutil.which(name)
-    if not found:
-        raise SystemExit(f"{name} not found: set PGBIN to PostgreSQL's bin folder")
-    return found
+    folder = os.environ.get("PGBIN") or str(localservices.pg_bin_dir())
+    candidate = Path(folder) / name
+    if not candidate.exists():
+        raise SystemExit(f"{name} not found in {folder}: set PGBIN to PostgreSQL's bin folder")
+    return str(candidate)
 
 
 def pgbench_tps(args: list[str], env: dict) -> dict:

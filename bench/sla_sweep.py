@@ -46,10 +46,6 @@ def _setup():
     import django
 
     django.setup()
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        raise SystemExit("bench/sla_sweep.py needs PostgreSQL (DATABASE_URL=postgres://…)")
 
 
 def _open_cases() -> int:

@@ -2,12 +2,12 @@
 timeline, notes, evidence, SLA crossings and escalations."""
 
 import datetime as dt
+import os
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import F, Q
-from django.utils.functional import SimpleLazyObject
 
 from tsconsole.models import Team
 
@@ -487,7 +487,20 @@ class Note(models.Model):
         return f"Note by {self.author} on case {self.case_id}"
 
 
-evidence_storage = SimpleLazyObject(lambda: FileSystemStorage(location=settings.EVIDENCE_ROOT, base_url=None))
+class EvidenceStorage(FileSystemStorage):
+    """Files under settings.EVIDENCE_ROOT, read at each use rather than when this module loads,
+    so that a changed setting (each test's own folder) takes effect."""
+
+    @property
+    def base_location(self):
+        return settings.EVIDENCE_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
+evidence_storage = EvidenceStorage()
 
 
 def _evidence_storage():

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks against a PostgreSQL and Redis of their own. Prints JSON lines (and keeps them in
-# $BENCH_DIR/results-<time>.jsonl).
+# Benchmarks against a PostgreSQL and Redis of their own (from the venv's wheels, like make run).
+# Prints JSON lines (and keeps them in $BENCH_DIR/results-<time>.jsonl).
 #
 #   scripts/bench.sh                  all of them: claim pages ingest sla
 #   scripts/bench.sh claim pages      only those
@@ -13,8 +13,6 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-# shellcheck source=scripts/services.lib.sh
-source "$ROOT/scripts/services.lib.sh"
 
 BENCH_DIR="${BENCH_DIR:-/tmp/tsconsole-bench}"
 BENCH_CASES="${BENCH_CASES:-1000000}"
@@ -22,40 +20,24 @@ BENCH_SLA_OPEN="${BENCH_SLA_OPEN:-1000000}"
 WANTED=("$@")
 [[ ${#WANTED[@]} -gt 0 ]] || WANTED=(claim pages ingest sla)
 for name in "${WANTED[@]}"; do
-    case "$name" in claim | pages | ingest | sla) ;; *) svc_die "unknown benchmark '$name' (claim, pages, ingest, sla)" ;; esac
+    case "$name" in
+        claim | pages | ingest | sla) ;;
+        *) echo "bench.sh: unknown benchmark '$name' (claim, pages, ingest, sla)" >&2; exit 1 ;;
+    esac
 done
 
-svc_ensure_packages postgresql redis
-scripts/venv.sh dev
-
-mkdir -p "$BENCH_DIR"
-PGPORT="$(svc_free_port)"
-REDISPORT="$(svc_free_port)"
-while [[ "$REDISPORT" == "$PGPORT" ]]; do REDISPORT="$(svc_free_port)"; done
-cleanup() {
-    svc_redis_stop "$BENCH_DIR" || true
-    svc_pg_stop "$BENCH_DIR" fast || true
-}
-trap cleanup EXIT
-svc_pg_stop "$BENCH_DIR" fast
-# A benchmark cluster keeps its data but takes the port it is given this time.
-if [[ -f "$BENCH_DIR/pgdata/postgresql.conf" ]]; then
-    svc_as_pg sed -i "s/^port = .*/port = $PGPORT/" "$BENCH_DIR/pgdata/postgresql.conf"
-fi
-svc_log "PostgreSQL on 127.0.0.1:$PGPORT, Redis on 127.0.0.1:$REDISPORT ($BENCH_DIR)"
-svc_pg_start "$BENCH_DIR" "$PGPORT"
-svc_redis_start "$BENCH_DIR" "$REDISPORT"
-
-PGBIN="$(svc_find_pgbin)"
-export PGBIN
-export REDIS_URL="redis://127.0.0.1:$REDISPORT/0"
-export SECRET_KEY=bench-secret-key DEBUG=0
-RESULTS="$BENCH_DIR/results-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+scripts/venv.sh dev,local
 PY="$ROOT/.venv/bin/python"
 
+mkdir -p "$BENCH_DIR"
+# The benchmark data is kept, so its cluster is durable (fsync on): a crash must not corrupt it.
+cleanup() { "$PY" -m tsconsole.localservices stop --dir "$BENCH_DIR" || true; }
+trap cleanup EXIT
+export SECRET_KEY=bench-secret-key DEBUG=0
+RESULTS="$BENCH_DIR/results-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+
 use_db() {
-    svc_pg_createdb "$PGPORT" "$1"
-    export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/$1"
+    eval "$("$PY" -m tsconsole.localservices start --dir "$BENCH_DIR" --db "$1")"
     "$PY" manage.py migrate --noinput -v 0
 }
 
@@ -78,4 +60,4 @@ if wants sla; then
     use_db tsc_bench_sla
     run bench/sla_sweep.py --generate --open "$BENCH_SLA_OPEN"
 fi
-svc_log "results: $RESULTS"
+echo "results: $RESULTS" >&2

@@ -1,15 +1,37 @@
 #!/usr/bin/env bash
-# Full test run: system packages -> venv -> ruff -> throwaway PostgreSQL + Redis -> pytest.
+# Full test run: venv -> ruff -> throwaway PostgreSQL + Redis (from the venv's wheels) -> pytest.
 # Extra arguments are passed to pytest:  scripts/test.sh -k appeals -x
+#
+# PostgreSQL and Redis come from pip wheels (tsconsole/localservices.py); nothing is installed
+# system-wide for them. The browser tests need a Chromium: CHROMIUM_PATH, else the system's
+# `chromium`; when there is none and we are root on Debian, apt installs Debian's `chromium`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-# shellcheck source=scripts/services.lib.sh
-source "$ROOT/scripts/services.lib.sh"
 
-svc_ensure_packages postgresql redis chromium
-scripts/venv.sh dev
+find_chromium() {
+    if [[ -n "${CHROMIUM_PATH:-}" ]]; then echo "$CHROMIUM_PATH"; return; fi
+    command -v chromium 2>/dev/null || command -v chromium-browser 2>/dev/null || true
+}
+
+CHROMIUM_PATH="$(find_chromium)"
+if [[ -z "$CHROMIUM_PATH" ]]; then
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "==> installing Debian's chromium for the browser tests"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        apt-get install -y -q --no-install-recommends chromium
+        CHROMIUM_PATH="$(find_chromium)"
+    else
+        echo "test.sh: no Chromium found for the browser tests. Install one (Debian/Ubuntu: apt-get install chromium;" >&2
+        echo "         macOS: the Chromium app) and re-run, or point CHROMIUM_PATH at its executable." >&2
+        exit 1
+    fi
+fi
+export CHROMIUM_PATH
+
+scripts/venv.sh dev,local
 
 echo "==> ruff check ."
 .venv/bin/ruff check .
@@ -31,8 +53,7 @@ cleanup() {
         pkill -KILL -P "$PYTEST_PID" 2>/dev/null || true
         kill -KILL "$PYTEST_PID" 2>/dev/null || true
     fi
-    svc_redis_stop "$TMP" || true
-    svc_pg_stop "$TMP" immediate || true
+    .venv/bin/python -m tsconsole.localservices stop --dir "$TMP" --throwaway || true
     rm -rf "$TMP"
     exit "$rc"
 }
@@ -40,22 +61,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-PGPORT="$(svc_free_port)"
-REDISPORT="$(svc_free_port)"
-while [[ "$REDISPORT" == "$PGPORT" ]]; do REDISPORT="$(svc_free_port)"; done
-
-echo "==> starting PostgreSQL on 127.0.0.1:$PGPORT and Redis on 127.0.0.1:$REDISPORT ($TMP)"
-svc_pg_start "$TMP" "$PGPORT"
-svc_redis_start "$TMP" "$REDISPORT"
-svc_pg_createdb "$PGPORT" tsconsole
-
-PGBIN="$(svc_find_pgbin)"
-export PGBIN PGPORT REDISPORT
-export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/tsconsole"
-export REDIS_URL="redis://127.0.0.1:$REDISPORT/0"
+echo "==> starting throwaway PostgreSQL and Redis in $TMP"
+eval "$(.venv/bin/python -m tsconsole.localservices start --dir "$TMP" --throwaway)"
 export SECRET_KEY=test-secret
 export DEBUG=0
-export CHROMIUM_PATH="${CHROMIUM_PATH:-$(svc_find_chromium)}"
 
 echo "==> pytest $*"
 # Run pytest as a background job and wait for it, so that a SIGTERM to this script is

@@ -11,16 +11,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@app.on_after_finalize.connect
-def _ensure_broker_dirs(sender, **kwargs):
-    """The embedded filesystem broker needs its folders before the first message."""
-    from django.conf import settings
-
-    if not settings.REDIS_URL:
-        for key in ("data_folder_in", "processed_folder", "control_folder"):
-            os.makedirs(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key], exist_ok=True)
-
-
 def beat_schedule(interval_seconds: float) -> dict:
     """Every periodic task: each one is a set-wise sweep that is safe to run twice."""
     return {

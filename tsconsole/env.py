@@ -84,22 +84,26 @@ def env_site_url(name: str, default: str) -> str:
 
 
 def env_database(name: str, default: str) -> dict:
+    """A PostgreSQL URL: the one engine the console runs on, in the demo, the tests and production."""
     raw = _raw(name) or default
     try:
         config = _env.db_url_config(raw)
     except Exception as exc:  # django-environ raises several types for bad URLs
         raise SettingsError(f"{name}: not a database URL ({exc}); e.g. postgres://user:pass@host:5432/db")
-    if config.get("ENGINE") not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"}:
-        raise SettingsError(f"{name}: unsupported database scheme in {raw!r}; use postgres:// or sqlite://")
-    if "postgresql" in config["ENGINE"] and not config.get("NAME"):
+    if config.get("ENGINE") != "django.db.backends.postgresql":
+        raise SettingsError(
+            f"{name}: {raw!r} is not a PostgreSQL URL; tsconsole runs on PostgreSQL only "
+            "(postgres://user:pass@host:5432/db), or leave it unset to use the checkout's own server"
+        )
+    if not config.get("NAME"):
         raise SettingsError(f"{name}: the URL names no database: {raw!r}")
     return config
 
 
-def env_redis_url(name: str) -> str | None:
+def env_redis_url(name: str, default: str) -> str:
     raw = _raw(name)
     if raw is None or raw == "":
-        return None
+        return default
     if not raw.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError(f"{name}: expected a redis:// or rediss:// URL, got {raw!r}")
     return raw

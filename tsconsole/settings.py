@@ -2,14 +2,20 @@
 
 from pathlib import Path
 
-from . import env
+from . import env, localservices
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.env_str("TSCONSOLE_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env.env_bool("DEBUG", False)
 DEMO_MODE = env.env_bool("TSCONSOLE_DEMO", False)
-SECRET_KEY = env.env_str("SECRET_KEY", required=not DEBUG) or "insecure-development-key-only-for-debug"
+# SECRET_KEY (or SECRET_KEY_FILE); else the key `make run` keeps in var/secret_key for the demo.
+SECRET_KEY = (
+    env.env_str("SECRET_KEY")
+    or localservices.local_secret_key(VAR_DIR)
+    or env.env_str("SECRET_KEY", required=not DEBUG)
+    or "insecure-development-key-only-for-debug"
+)
 # Key of the HMAC-SHA256 that turns raw signals (emails, device ids, IPs, card fingerprints) into the
 # hashes stored for linking accounts; rotating it unlinks new sightings from old ones.
 SIGNAL_HASH_KEY = env.env_str("SIGNAL_HASH_KEY") or SECRET_KEY
@@ -73,14 +79,10 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tsconsole.sqlite3'}")}
-IS_POSTGRES = "postgresql" in DATABASES["default"]["ENGINE"]
-if IS_POSTGRES:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.env_int("DB_CONN_MAX_AGE", 60, minimum=0))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-else:
-    # SQLite serialises writers; a generous timeout keeps the demo worker and web from tripping.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# Unset: the checkout's own PostgreSQL under var/pg/, which `make run` starts (tsconsole/localservices.py).
+DATABASES = {"default": env.env_database("DATABASE_URL", localservices.default_database_url(VAR_DIR))}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.env_int("DB_CONN_MAX_AGE", 60, minimum=0))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -120,23 +122,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Redis when configured; otherwise an embedded broker (kombu's filesystem transport) and a local cache.
-REDIS_URL = env.env_redis_url("REDIS_URL")
-BROKER_DIR = VAR_DIR / "broker"
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-else:
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "control_folder": str(BROKER_DIR / "control"),
-        "store_processed": False,
-    }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Redis is the Celery broker and the cache. Unset: the checkout's own server under var/redis/.
+REDIS_URL = env.env_redis_url("REDIS_URL", localservices.default_redis_url(VAR_DIR))
+CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 CELERY_TASK_ALWAYS_EAGER = env.env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

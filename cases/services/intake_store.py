@@ -1,10 +1,8 @@
 """The statements intake runs, each one for a whole batch (see `cases.services.intake` for the flow).
 
-Plain SQL that PostgreSQL and SQLite (the zero-configuration demo) both accept: multi-row VALUES,
-`INSERT … ON CONFLICT … RETURNING`, `WITH v(…) AS (VALUES …) UPDATE … FROM v`. The differences are
-three small helpers: membership tests (`= ANY(array)` on PostgreSQL, `IN (…)` on SQLite), type casts
-(PostgreSQL types the columns of a VALUES list from its literals) and NULL-safe comparison. Rows are
-built as tuples rather than model instances: at a thousand reports per call the ORM's per-object work
+Plain PostgreSQL: multi-row VALUES, `INSERT … ON CONFLICT … RETURNING`, `WITH v(…) AS (VALUES …)
+UPDATE … FROM v`, membership as `= ANY(array)` (one parameter, whatever the list's length) and casts
+where PostgreSQL would type a VALUES column from its literals. Rows are built as tuples rather than model instances: at a thousand reports per call the ORM's per-object work
 (expression trees for `bulk_update`, model `__init__`) costs more than the database does.
 """
 
@@ -27,34 +25,15 @@ REPORT = Report._meta.db_table
 EVENT = CaseEvent._meta.db_table
 SIGNAL = Signal._meta.db_table
 SUBJECT_SIGNAL = SubjectSignal._meta.db_table
-CHUNK = 500  # rows per statement: well inside SQLite's parameter limit at ~20 columns
-
-
-def _pg() -> bool:
-    # Asked thousands of times per batch; the vendor of the default connection never changes.
-    global _IS_PG
-    if _IS_PG is None:
-        _IS_PG = connection.vendor == "postgresql"
-    return _IS_PG
-
-
-_IS_PG: bool | None = None
-
-
-def _dt(value):
-    if value is None or _pg():
-        return value  # psycopg2 adapts aware datetimes itself
-    return connection.ops.adapt_datetimefield_value(value)
+CHUNK = 500  # rows per statement: keeps each statement's parameter list and plan small
 
 
 def _cast(pg_type: str) -> str:
-    return f"::{pg_type}" if _pg() else ""
+    return f"::{pg_type}"
 
 
 def _in(column: str, values: list) -> tuple[str, list]:
-    if _pg():
-        return f"{column} = ANY(%s)", [list(values)]
-    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+    return f"{column} = ANY(%s)", [list(values)]
 
 
 def _chunks(items: list, size: int = CHUNK):
@@ -89,8 +68,7 @@ def upsert_subjects(kind: str, rows: dict[str, dict], now) -> dict[str, tuple[in
     Rows that send `verified` set it and the others keep it (a NOT NULL boolean has no "not sent"
     value), so a batch mixing both takes two statements.
     """
-    pg = _pg()
-    distinct = "IS DISTINCT FROM" if pg else "IS NOT"
+    distinct = "IS DISTINCT FROM"
     reach = "s.follower_count" if kind == Subject.Kind.ACCOUNT else "a.follower_count"
     found: dict[str, tuple[int, int]] = {}
     for with_verified in (True, False):
@@ -104,19 +82,16 @@ def upsert_subjects(kind: str, rows: dict[str, dict], now) -> dict[str, tuple[in
             sets["verified"] = "excluded.verified"
         changed = " OR ".join(f"({expr}) {distinct} {SUBJECT}.{name}" for name, expr in sets.items())
         assignments = ", ".join(f"{name} = {expr}" for name, expr in sets.items())
-        stamp = _dt(now)
+        stamp = now
         for chunk in _chunks(keys):
             values, params = _rows([(
                 kind, key, r.get("handle", ""), r.get("follower_count"), r.get("verified", False),
-                r.get("account_type", ""), _dt(r.get("platform_created_at")), r.get("content_type", ""),
+                r.get("account_type", ""), r.get("platform_created_at"), r.get("content_type", ""),
                 r.get("text", ""), r.get("url", ""), r.get("author_id"), stamp, stamp,
             ) for key in chunk for r in (rows[key],)])
             upsert = (f"INSERT INTO {SUBJECT} ({', '.join(SUBJECT_COLUMNS)}) VALUES {values} "
                       f"ON CONFLICT (kind, external_id) DO UPDATE SET {assignments}, "
                       f"updated_at = excluded.updated_at WHERE {changed}")
-            if not pg:
-                _run(upsert, params)
-                continue
             # One round trip: the rows written come back from RETURNING, the unchanged ones from the
             # table. A row a concurrent transaction inserted after this statement's snapshot is in
             # neither; the lookup below catches it.
@@ -152,7 +127,7 @@ def link_signals(links: list[tuple[int, str, str]], now) -> None:
     wanted = sorted({(kind, value_hash) for _, kind, value_hash in links})
     if not wanted:
         return
-    stamp = _dt(now)
+    stamp = now
     for chunk in _chunks(wanted):
         values, params = _rows([(kind, value_hash, stamp) for kind, value_hash in chunk])
         _run(f"INSERT INTO {SIGNAL} (kind, value_hash, first_seen_at) VALUES {values} "
@@ -233,8 +208,8 @@ def insert_cases(cases: list[CaseRow]) -> dict[int, int]:
     for chunk in _chunks(cases):
         values, params = _rows([(
             c.subject_id, c.queue_id, c.category_id, c.status, c.priority, json.dumps(c.priority_reasons),
-            _dt(c.first_touch_due_at), _dt(c.resolution_due_at), 0, "", "", "", c.report_count, c.reporter_count,
-            _dt(c.opened_at), _dt(c.updated_at),
+            c.first_touch_due_at, c.resolution_due_at, 0, "", "", "", c.report_count, c.reporter_count,
+            c.opened_at, c.updated_at,
         ) for c in chunk])
         # The conflict target is the partial unique index one_open_case_per_subject.
         for case_id, subject_id in _fetch(
@@ -257,14 +232,14 @@ def update_case_counts(rows: list[tuple[int, int, int]], now) -> None:
         values, params = _rows([(cid, n, reporters) for cid, n, reporters in chunk])
         _run(f"WITH v(id, n, reporters) AS (VALUES {values}) "
              f"UPDATE {CASE} SET report_count = v.n{_cast('int')}, reporter_count = v.reporters{_cast('int')}, "
-             f"updated_at = %s FROM v WHERE {CASE}.id = v.id{_cast('bigint')}", [*params, _dt(now)])
+             f"updated_at = %s FROM v WHERE {CASE}.id = v.id{_cast('bigint')}", [*params, now])
 
 
 def update_case_priority(cases: list[CaseRow]) -> None:
     """Priority, reasons and due times of each case, as set on the objects."""
     for chunk in _chunks(cases):
-        values, params = _rows([(c.pk, c.priority, json.dumps(c.priority_reasons), _dt(c.first_touch_due_at),
-                                 _dt(c.resolution_due_at)) for c in chunk])
+        values, params = _rows([(c.pk, c.priority, json.dumps(c.priority_reasons), c.first_touch_due_at,
+                                 c.resolution_due_at) for c in chunk])
         _run(f"WITH v(id, priority, reasons, first_due, resolution_due) AS (VALUES {values}) "
              f"UPDATE {CASE} SET priority = v.priority{_cast('smallint')}, priority_reasons = v.reasons{_cast('jsonb')}, "
              f"first_touch_due_at = v.first_due{_cast('timestamptz')}, "
@@ -340,7 +315,7 @@ def case_report_facts(case_ids: list[int]) -> tuple[dict[int, tuple[int, int]], 
 def insert_events(rows: list[tuple]) -> None:
     """CaseEvents as (case id, actor id, actor kind, verb, from, to, data dict, created_at)."""
     for chunk in _chunks(rows):
-        values, params = _rows([(cid, actor, kind, verb, frm, to, json.dumps(data), _dt(at))
+        values, params = _rows([(cid, actor, kind, verb, frm, to, json.dumps(data), at)
                                 for cid, actor, kind, verb, frm, to, data, at in chunk])
         _run(f"INSERT INTO {EVENT} (case_id, actor_id, actor_kind, verb, from_status, to_status, data, created_at) "
              f"VALUES {values}", params)

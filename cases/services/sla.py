@@ -87,17 +87,17 @@ MARKS = {
     (Clock.RESOLUTION, Level.AT_RISK): "sla_resolution_at_risk_for",
     (Clock.RESOLUTION, Level.BREACHED): "sla_resolution_breach_for",
 }
-CHUNK = 2000  # rows per INSERT / UPDATE statement (SQLite caps the parameters of one statement)
+CHUNK = 2000  # rows per multi-row INSERT statement
 # Crossings of one clock and level recorded per run; a larger wave (the first run over an imported
 # backlog) is worked off over the next runs, seconds apart, keeping each transaction short.
 BATCH = 20_000
 
 
 class SecondsBefore(Func):
-    """``moment - seconds`` as a timestamp, where both may be columns (PostgreSQL and SQLite).
+    """``moment - seconds`` as a timestamp, where both may be columns.
 
-    Django has no portable "timestamp minus an integer column of seconds"; this is that one
-    expression, so the sweep's candidate queries stay single statements on both databases.
+    Django has no "timestamp minus an integer column of seconds"; this is that one expression, so
+    the sweep's candidate queries stay single statements.
     """
 
     output_field = DateTimeField()
@@ -113,11 +113,6 @@ class SecondsBefore(Func):
     def as_sql(self, compiler, connection, **extra):
         moment_sql, seconds_sql, params = self._parts(compiler)
         return f"({moment_sql} - ({seconds_sql}) * INTERVAL '1 second')", params
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # Django's own SQLite helper for datetime arithmetic; durations are microseconds there.
-        moment_sql, seconds_sql, params = self._parts(compiler)
-        return f"django_format_dtdelta('-', {moment_sql}, ({seconds_sql}) * 1000000)", params
 
 
 @dataclass
@@ -150,12 +145,7 @@ class SweepResult:
 
 
 def advisory_xact_lock(key: int) -> bool:
-    """Try the transaction-scoped advisory lock `key`; True when this transaction holds it.
-
-    On SQLite there is one writer at a time anyway, so it always answers True.
-    """
-    if connection.vendor != "postgresql":
-        return True
+    """Try the transaction-scoped advisory lock `key`; True when this transaction holds it."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
         return bool(cursor.fetchone()[0])
@@ -237,11 +227,8 @@ def _lock_select(clock: str, level: str, now: dt.datetime, targets: dict, ids):
             *[When(queue_id=q, priority=p, then=Value(seconds)) for (q, p), seconds in quarters.items()],
             output_field=IntegerField(),
         ))
-    if connection.vendor == "postgresql":
-        # One array parameter, so the statement compiles once and takes any list of ids.
-        chosen = RawSQL(f'"{Case._meta.db_table}"."id" = ANY(%s::bigint[])', (list(ids),), output_field=BooleanField())
-    else:
-        chosen = Q(id__in=list(ids))
+    # One array parameter, so the statement compiles once and takes any list of ids.
+    chosen = RawSQL(f'"{Case._meta.db_table}"."id" = ANY(%s::bigint[])', (list(ids),), output_field=BooleanField())
     qs = (
         _pending(clock, level).filter(chosen)
         .annotate(sla_key=SecondsBefore(due, F("sla_paused_seconds")), sla_crossed=threshold)
@@ -364,31 +351,17 @@ def _record(lock_select, clock: str, level: str) -> list[NewCrossing]:
         f"INSERT INTO {table} (case_id, clock, level, due_at, crossed_at) {{rows}} "
         f"ON CONFLICT (case_id, clock, level, due_at) DO NOTHING RETURNING id, case_id, due_at, crossed_at"
     )
-    if connection.vendor == "postgresql":
-        select_sql, params = lock_select
-        sql = (
-            f"WITH cand AS ({select_sql}), "
-            f"marked AS (UPDATE {Case._meta.db_table} c SET {marked} = c.{spec.due_field} FROM cand "
-            f"WHERE c.id = cand.id RETURNING cand.id, cand.sla_key, cand.sla_crossed), "
-            f"new AS ({insert.format(rows='SELECT id, %s, %s, sla_key, sla_crossed FROM marked ORDER BY id')}) "
-            f"SELECT id, case_id, due_at, crossed_at FROM new"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (*params, clock, level))
-            returned = cursor.fetchall()
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(*lock_select)
-            rows = sorted(cursor.fetchall())
-            returned = []
-            for chunk in _chunks(rows):
-                values = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
-                cursor.execute(insert.format(rows=values), [
-                    p for case_id, key, crossed in chunk for p in (case_id, clock, level, key, crossed)
-                ])
-                returned += cursor.fetchall()
-        for chunk in _chunks([row[0] for row in rows]):
-            Case.objects.filter(id__in=chunk).update(**{marked: F(spec.due_field)})
+    select_sql, params = lock_select
+    sql = (
+        f"WITH cand AS ({select_sql}), "
+        f"marked AS (UPDATE {Case._meta.db_table} c SET {marked} = c.{spec.due_field} FROM cand "
+        f"WHERE c.id = cand.id RETURNING cand.id, cand.sla_key, cand.sla_crossed), "
+        f"new AS ({insert.format(rows='SELECT id, %s, %s, sla_key, sla_crossed FROM marked ORDER BY id')}) "
+        f"SELECT id, case_id, due_at, crossed_at FROM new"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params, clock, level))
+        returned = cursor.fetchall()
     return [
         NewCrossing(id=r[0], case_id=r[1], clock=clock, level=level, due_at=_to_datetime(r[2]),
                     crossed_at=_to_datetime(r[3]))
@@ -406,13 +379,13 @@ def _due_ids(ids_select=None, *, rows=None) -> list[int]:
 
 def _record_due_crossings(now: dt.datetime, targets: dict, case_ids=None) -> list[NewCrossing]:
     crossings = []
-    if case_ids is None and connection.vendor == "postgresql":
+    if case_ids is None:
         for clock, level, ids_select, lock_select in _statements(targets):
             ids = _due_ids(rows=ids_select.rows(now))
             if ids:
                 crossings += _record(_bind(lock_select, now, ids), clock, level)
         return crossings
-    # SQLite gets timestamps already turned into text, and restricted runs are rare: compile afresh.
+    # Runs restricted to some cases are rare: compile their statements afresh.
     for clock in CLOCKS:
         for level in (Level.AT_RISK, Level.BREACHED):
             ids_select = _ids_select(clock, level, now, targets, case_ids)
@@ -438,11 +411,10 @@ def sla_sweep(*, now: dt.datetime | None = None, exclusive: bool = True) -> Swee
         if exclusive and not advisory_xact_lock(SLA_SWEEP_LOCK):
             result.skipped = True
             return result
-        if connection.vendor == "postgresql":
-            # The planner cannot tell how few cases are pending, so the candidate statements look
-            # costly and PostgreSQL would JIT-compile them on every run: 50-100 ms to find nothing.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan")
+        # The planner cannot tell how few cases are pending, so the candidate statements look
+        # costly and PostgreSQL would JIT-compile them on every run: 50-100 ms to find nothing.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan")
         targets = {(t.queue_id, t.priority): t for t in QueueSla.objects.all()}
         crossings = _record_due_crossings(now, targets)
         if crossings:

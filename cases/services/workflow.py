@@ -11,7 +11,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -98,17 +97,13 @@ def _claim_update_sql(where: str, *, pick: bool) -> str:
 
     The inner SELECT walks the partial index case_claimable (queue, priority, resolution_due_at,
     id WHERE status='open' AND assignee IS NULL) and skips rows another claimer has locked, so
-    concurrent claimers never wait on each other and never get the same case. SQLite (the
-    zero-config default) has no row locks but serialises writers, so it needs no SKIP LOCKED.
+    concurrent claimers never wait on each other and never get the same case.
     """
     table = connection.ops.quote_name(Case._meta.db_table)
-    postgres = connection.vendor == "postgresql"
     if pick:
-        order = "priority, resolution_due_at, id" if postgres else (
-            "priority, resolution_due_at IS NULL, resolution_due_at, id")
         target = (
             f"(SELECT id FROM {table} WHERE {where} AND status = 'open' AND assignee_id IS NULL "
-            f"ORDER BY {order} LIMIT 1{' FOR UPDATE SKIP LOCKED' if postgres else ''})"
+            f"ORDER BY priority, resolution_due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
         )
     else:
         target = "%(case_id)s"
@@ -121,12 +116,9 @@ def _claim_update_sql(where: str, *, pick: bool) -> str:
 
 
 def _claim_sql(where: str, *, pick: bool) -> str:
-    """The claim statement. On PostgreSQL the `claimed` event is inserted by the same statement (a
-    data-modifying CTE), so the claim and its event commit together in one round trip; SQLite runs
-    the UPDATE alone and the caller inserts the event in the same transaction."""
+    """The claim statement: the `claimed` event is inserted by the same statement (a data-modifying
+    CTE), so the claim and its event commit together in one round trip."""
     update = _claim_update_sql(where, pick=pick)
-    if connection.vendor != "postgresql":
-        return update
     events = connection.ops.quote_name(CaseEvent._meta.db_table)
     return (
         f"WITH claimed AS ({update}) "
@@ -140,18 +132,12 @@ def _claim(where: str, params: dict, *, pick: bool, actor, data: dict) -> int | 
     """Run the claim statement; returns the claimed case id, or None when nothing matched."""
     check_transition(CaseStatus.OPEN, CaseStatus.IN_REVIEW)
     now = timezone.now()
-    params = {**params, "actor": actor.pk, "now": connection.ops.adapt_datetimefield_value(now),
-              "actor_kind": actor_kind(actor), "data": json.dumps(data)}
+    params = {**params, "actor": actor.pk, "now": now, "actor_kind": actor_kind(actor), "data": json.dumps(data)}
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(_claim_sql(where, pick=pick), params)
             row = cursor.fetchone()
-        if row is None:
-            return None
-        if connection.vendor != "postgresql":
-            event_record(Case(pk=row[0]), verb="claimed", actor=actor, from_status=CaseStatus.OPEN,
-                         to_status=CaseStatus.IN_REVIEW, data=data, at=now)
-    return row[0]
+    return None if row is None else row[0]
 
 
 def _claimed(case_id: int) -> Case:
@@ -212,7 +198,7 @@ def case_release(*, case, actor, reason: str = "") -> Case:
     return case
 
 
-def _idle_claims_postgres(now) -> list[tuple]:
+def _idle_claims(now) -> list[tuple]:
     case_table = connection.ops.quote_name(Case._meta.db_table)
     queue_table = connection.ops.quote_name(Queue._meta.db_table)
     with connection.cursor() as cursor:
@@ -232,22 +218,6 @@ def _idle_claims_postgres(now) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _idle_claims_portable(now) -> list[tuple]:
-    # Databases without row locks (SQLite serialises writers): pick in Python, then release each
-    # row with a conditional UPDATE that only matches if nobody touched it in between.
-    released = []
-    for case in Case.objects.filter(status=CaseStatus.IN_REVIEW, claimed_at__isnull=False,
-                                    queue__claim_timeout_minutes__gt=0).select_related("queue"):
-        since = max(case.claimed_at, case.last_activity_at or case.claimed_at)
-        if since >= now - timedelta(minutes=case.queue.claim_timeout_minutes):
-            continue
-        if Case.objects.filter(pk=case.pk, status=CaseStatus.IN_REVIEW, assignee_id=case.assignee_id,
-                               claimed_at=case.claimed_at, last_activity_at=case.last_activity_at).update(
-                status=CaseStatus.OPEN, assignee=None, claimed_at=None, last_activity_at=now, updated_at=now):
-            released.append((case.pk, case.assignee_id, case.queue.claim_timeout_minutes))
-    return released
-
-
 def release_idle_claims(*, now=None) -> list[int]:
     """Send claims idle longer than their queue's claim timeout back to the queue.
 
@@ -259,7 +229,7 @@ def release_idle_claims(*, now=None) -> list[int]:
     now = now or timezone.now()
     check_transition(CaseStatus.IN_REVIEW, CaseStatus.OPEN)
     with transaction.atomic():
-        rows = _idle_claims_postgres(now) if connection.vendor == "postgresql" else _idle_claims_portable(now)
+        rows = _idle_claims(now)
         if not rows:
             return []
         CaseEvent.objects.bulk_create([

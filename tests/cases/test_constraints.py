@@ -1,7 +1,7 @@
 """Database guarantees: one open case per subject, idempotent report keys, an append-only timeline."""
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.utils import DatabaseError
 
 from cases.models import CaseEvent, CaseStatus, Category, Queue
@@ -39,7 +39,6 @@ def test_subject_external_id_is_unique_per_kind():
         Subject.objects.create(kind="account", external_id="x-1")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
 def test_case_events_refuse_update_and_delete():
     event = CaseEventFactory()
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():

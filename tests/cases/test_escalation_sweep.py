@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, CaseStatus, Escalation, EscalationNotification
@@ -142,7 +141,6 @@ def test_sweep_query_count_stays_flat(django_assert_max_num_queries):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(not settings.IS_POSTGRES, reason="row locks need PostgreSQL")
 @pytest.mark.parametrize("exclusive", [True, False], ids=["advisory-lock", "row-locks-only"])
 def test_two_sweeps_at_once_page_each_step_once(exclusive):
     build_ladder()

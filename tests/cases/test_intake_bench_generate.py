@@ -3,7 +3,6 @@
 from io import StringIO
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import timezone
@@ -12,7 +11,6 @@ from cases.models import Case, CaseEvent, CaseStatus, Report, Subject, SubjectSi
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(not settings.IS_POSTGRES, reason="the generator is PostgreSQL SQL"),
 ]
 
 

@@ -4,7 +4,6 @@ however many reports about it arrive at once, and one report per idempotency key
 import threading
 
 import pytest
-from django.conf import settings
 from django.db import connections
 
 from cases.models import Case, CaseEvent, CaseStatus, Category, Queue, QueueSla, Report, Subject
@@ -14,7 +13,6 @@ from tsconsole import roles
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not settings.IS_POSTGRES, reason="the race is about PostgreSQL row locks and indexes"),
 ]
 
 THREADS = 16

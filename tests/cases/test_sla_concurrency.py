@@ -5,7 +5,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
@@ -25,7 +24,6 @@ from tsconsole.models import OutboxMessage
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not settings.IS_POSTGRES, reason="row locks and advisory locks need PostgreSQL"),
 ]
 
 CASES = 30

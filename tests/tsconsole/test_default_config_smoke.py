@@ -1,4 +1,5 @@
-"""The zero-config default (SQLite + embedded filesystem broker) boots and runs a task through a real worker."""
+"""The zero-config default (the checkout's own PostgreSQL and Redis, started from the wheels) boots and
+runs a task through a real worker."""
 
 import os
 import signal
@@ -24,8 +25,31 @@ def _manage(env, *args, timeout=120):
                           timeout=timeout)
 
 
+def _services(env, command):
+    return subprocess.run([sys.executable, "-m", "tsconsole.localservices", command, "--dir", env["TSCONSOLE_VAR_DIR"],
+                           "--throwaway"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_without_urls_manage_py_names_the_servers_to_start(tmp_path):
+    env = _env(tmp_path)
+    result = _manage(env, "migrate", "--noinput")
+    assert result.returncode == 1
+    assert "is not running" in result.stderr and "make run" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_default_configuration_runs_a_task_through_a_real_worker(tmp_path):
     env = _env(tmp_path)
+    started = _services(env, "start")
+    assert started.returncode == 0, started.stderr
+    try:
+        _migrate_and_run_a_task(env)
+    finally:
+        _services(env, "stop")
+    assert not (tmp_path / "tsconsole.sqlite3").exists()
+
+
+def _migrate_and_run_a_task(env):
     migrated = _manage(env, "migrate", "--noinput")
     assert migrated.returncode == 0, migrated.stderr
 
@@ -47,8 +71,6 @@ def test_default_configuration_runs_a_task_through_a_real_worker(tmp_path):
                 break
             time.sleep(1)
         assert seen, "the worker did not run the task"
-        assert (tmp_path / "tsconsole.sqlite3").exists()
-        assert (tmp_path / "broker").is_dir()
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         try:

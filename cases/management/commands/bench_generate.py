@@ -85,8 +85,6 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(line))
 
     def _validate(self, o):
-        if connection.vendor != "postgresql":
-            raise CommandError("bench_generate needs PostgreSQL: set DATABASE_URL=postgres://…")
         if o["cases"] < 1 or o["reports_per_case"] < 1:
             raise CommandError("--cases and --reports-per-case must be at least 1.")
         if not 0 <= o["open_fraction"] <= 0.75:
