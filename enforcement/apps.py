@@ -10,9 +10,10 @@ class EnforcementConfig(AppConfig):
         from tsconsole.demo import register_seeder
         from tsconsole.slots import Panel, register_panel
 
-        from . import demo, views
+        from . import demo, demo_workday, views
 
         register_seeder("enforcement", demo.seed, order=20)
+        register_seeder("workday", demo_workday.seed, order=25)
         register_panel("case", Panel(
             key="enforcement.decision", template="enforcement/_case_panel.html", capability="case.view",
             context=views.case_panel_context, order=10,

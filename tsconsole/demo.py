@@ -1,6 +1,9 @@
 """Demo mode: the demo users, and a registry of per-app seeders that `manage.py seed_demo` runs in order."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -13,6 +16,7 @@ DEMO_USERS = [
     # username, role, teams (slug, is_lead, oncall order)
     ("analyst", roles.ANALYST, [("trust-safety", False, None)]),
     ("analyst2", roles.ANALYST, [("trust-safety", False, None), ("child-safety", False, 1)]),
+    ("analyst3", roles.ANALYST, [("trust-safety", False, None)]),
     ("lead", roles.LEAD, [("leads", True, 1), ("trust-safety", True, None), ("child-safety", True, None)]),
     ("qa", roles.QA_REVIEWER, []),
     ("support", roles.SUPPORT_AGENT, []),
@@ -30,6 +34,14 @@ def register_seeder(name: str, seeder: Callable[[], str], order: int = 100) -> N
 
 def seeders() -> list[tuple[str, Callable[[], str]]]:
     return [(name, fn) for _, name, fn in sorted(_SEEDERS)]
+
+
+@contextmanager
+def demo_clock(moment: datetime) -> Iterator[None]:
+    """Run the real services as if it were `moment`: the demo replays a working day through them,
+    each step at the time it would have happened, so timelines, SLA clocks and figures are real."""
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
 
 
 def ensure_demo_users() -> list[str]:
