@@ -235,7 +235,7 @@ class Supervisor:
                 self.add(Child("beat", [py, "-m", "celery", "-A", "tsconsole", "beat", "-l", "info",
                                         "-s", str(self.var_dir / "celerybeat-schedule")]))
                 self.emit("run", f"tsconsole is serving on http://127.0.0.1:{self.port}/ ; sign in as analyst, "
-                                 "analyst2, lead, qa, support or admin, password `demo`. Ctrl-C stops everything.")
+                                 "analyst2, analyst3, lead, qa, support or admin, password `demo`. Ctrl-C stops everything.")
             while not self.interrupted():
                 self.watch()
                 time.sleep(0.2)
