@@ -209,7 +209,7 @@ class LocalPostgres:
         if port is None or not _can_connect(port):
             return False
         return subprocess.run(
-            [self._bin("pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port), "-U", DB_USER],
+            [self._bin("pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port), "-U", DB_USER, "-d", "postgres"],
             capture_output=True,
         ).returncode == 0
 
