@@ -23,6 +23,11 @@ With --generate, a database holding fewer than --cases cases is first filled wit
 - `pgbench`: `pgbench -b simple-update` TPS on the same server (a separate database initialised with
   `pgbench -i -s 10`), and the ratio raw_sql / pgbench.
 
+Before the phases the queue is given --min-waiting unassigned cases (generated, or moved in from
+other queues), so that no phase can run it dry. Every rate says whether its queue drained anyway:
+`drained` true means the rate is claims ÷ time to drain (`rate_basis`), capped by the data, and the
+ratios that would compare it (raw/pgbench, http/raw) are not printed.
+
 Between phases the cases claimed by the benchmark go back to the queue and the table is vacuumed,
 so the run can be repeated. Use a database made for benchmarks: claims add case events.
 """
@@ -208,6 +213,75 @@ def double_claims_since(since) -> dict:
     return {"claimed_events": events, "double_assignments_db": events - cases}
 
 
+class DrainWatch:
+    """Polls, on a connection of its own, how many cases still wait in the queue, and notes when the
+    queue ran dry: a rate measured over a window in which the queue drained is capped by the data,
+    not by the system, so it is reported per second of draining and flagged."""
+
+    def __init__(self, queue_id: int, interval: float = 0.25):
+        self.queue_id, self.interval = queue_id, interval
+        self.drained_after: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psycopg2
+
+        conn = psycopg2.connect(os.environ["DATABASE_URL"])
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                while not self._stop.wait(self.interval):
+                    cursor.execute("SELECT EXISTS (SELECT 1 FROM cases_case WHERE queue_id = %s AND status = 'open' "
+                                   "AND assignee_id IS NULL)", [self.queue_id])
+                    if not cursor.fetchone()[0]:
+                        self.drained_after = time.perf_counter() - self.started
+                        return
+        finally:
+            conn.close()
+
+    def __enter__(self):
+        self.started = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def rate(done: int, window: float, watch: DrainWatch) -> dict:
+    """claims/s over the full window, or over the time to drain when the queue ran dry (and said so)."""
+    seconds = watch.drained_after if watch.drained_after is not None else window
+    return {"claims_per_s": round(done / seconds, 1) if seconds else None, "drained": watch.drained_after is not None,
+            "rate_basis": "time_to_drain" if watch.drained_after is not None else "full_window",
+            "measured_seconds": round(seconds, 2)}
+
+
+def ensure_waiting(queue, needed: int) -> int:
+    """Make sure `needed` unassigned cases wait in the queue, so that no phase can drain it: new open
+    cases from bench_generate, then every open unassigned case moved into the benchmark's queue."""
+    from django.db import connection
+
+    from cases.models import Case
+
+    waiting = Case.objects.filter(queue=queue, status="open", assignee__isnull=True).count()
+    if waiting >= needed:
+        return 0
+    elsewhere = Case.objects.filter(status="open", assignee__isnull=True).exclude(queue=queue).count()
+    missing = needed - waiting - elsewhere
+    if missing > 0:
+        # bench_generate opens at most 3 in 4 of the cases it makes (the rest are history).
+        subprocess.run([sys.executable, "manage.py", "bench_generate", "--cases", str(missing * 4 // 3 + 1),
+                        "--reports-per-case", "1", "--open-fraction", "0.75", "--prefix", f"topup{int(time.time())}"], cwd=ROOT, check=True)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE cases_case SET queue_id = %s WHERE status = 'open' AND assignee_id IS NULL "
+                       "AND queue_id <> %s", [queue.pk, queue.pk])
+        moved = cursor.rowcount
+    connection.close()
+    return moved
+
+
 # --------------------------------------------------------------------------- phases
 
 
@@ -255,8 +329,9 @@ def bench_http(args, queue, users) -> dict:
         meter = CpuMeter(lambda: group_pids(server.pid), other_backends).start()
         barrier.wait()
         started = time.perf_counter()
-        for t in threads:
-            t.join()
+        with DrainWatch(queue.pk) as watch:
+            for t in threads:
+                t.join()
         elapsed = time.perf_counter() - started
         cpu = meter.stop()
     finally:
@@ -268,7 +343,7 @@ def bench_http(args, queue, users) -> dict:
     return {
         "bench": "claim", "case": "http", "queue": queue.slug, "clients": len(users), "workers": args.workers,
         "threads": args.threads, "seconds": round(elapsed, 2), "claims": len(ids),
-        "claims_per_s": round(len(ids) / elapsed, 1),
+        **rate(len(ids), elapsed, watch),
         "p50_ms": ms(percentile(latencies, 50)), "p95_ms": ms(percentile(latencies, 95)),
         "p99_ms": ms(percentile(latencies, 99)), "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "load_average": load_average(), **cpu_figures(cpu, len(ids), "claim"),
@@ -344,8 +419,9 @@ def bench_raw(args, queue, users, *, with_event: bool = True) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
         handle.write(script)
     try:
-        result = pgbench_tps(["-n", "-f", handle.name, "-c", str(len(users)), "-j", str(args.pgbench_jobs),
-                              "-T", str(int(args.seconds)), "-D", f"queue={queue.pk}", db], pg_env())
+        with DrainWatch(queue.pk) as watch:
+            result = pgbench_tps(["-n", "-f", handle.name, "-c", str(len(users)), "-j", str(args.pgbench_jobs),
+                                  "-T", str(int(args.seconds)), "-D", f"queue={queue.pk}", db], pg_env())
     finally:
         os.unlink(handle.name)
     if with_event:
@@ -358,10 +434,9 @@ def bench_raw(args, queue, users, *, with_event: bool = True) -> dict:
         claimed = {"claimed": done}
     # Transactions after the queue ran dry claim nothing; count only real claims.
     return {"bench": "claim", "case": "raw_sql" if with_event else "raw_sql_update_only", "queue": queue.slug,
-            "clients": len(users), "load_average": load_average(),
-            "claims_per_s": round(done / args.seconds, 1), "transactions_per_s": result["tps"],
-            "latency_avg_ms": result["latency_avg_ms"], "drained": done < result["transactions"],
-            "failed": result["failed"], **claimed}
+            "clients": len(users), "load_average": load_average(), "claims": done,
+            **rate(done, args.seconds, watch), "transactions_per_s": result["tps"],
+            "latency_avg_ms": result["latency_avg_ms"], "failed": result["failed"], **claimed}
 
 
 def bench_pgbench(args, clients: int) -> dict:
@@ -395,6 +470,8 @@ def main():
     parser.add_argument("--pgbench-jobs", type=int, default=2, help="pgbench worker threads (-j).")
     parser.add_argument("--pgbench-db", help="Database for pgbench's own tables (default: <db>_pgbench).")
     parser.add_argument("--floor-seconds", type=float, default=6, help="Length of each web-stack floor run.")
+    parser.add_argument("--min-waiting", type=int, default=150_000,
+                        help="Unassigned cases kept waiting in the queue so that no phase drains it.")
     parser.add_argument("--skip", default="", help="Comma-separated phases to skip: http,floor,raw_sql,pgbench.")
     args = parser.parse_args()
 
@@ -404,20 +481,22 @@ def main():
 
     django.setup()
     skip = set(filter(None, args.skip.split(",")))
-    total = ensure_data(args)
+    ensure_data(args)
     users = claimers(args.clients)
     user_ids = [u for u, _ in users]
     queue = pick_queue(args.queue)
     reset_claims(user_ids)
+    moved = ensure_waiting(queue, args.min_waiting)
     from cases.models import Case
 
     waiting = Case.objects.filter(queue=queue, status="open", assignee__isnull=True).count()
-    emit(bench="claim", case="setup", cases=total, queue=queue.slug, waiting_in_queue=waiting, clients=args.clients,
-         cores=os.cpu_count(), load_average=load_average())
+    emit(bench="claim", case="setup", cases=Case.objects.count(), queue=queue.slug, waiting_in_queue=waiting,
+         moved_into_queue=moved, clients=args.clients, cores=os.cpu_count(), load_average=load_average())
 
-    raw = raw_update = pg = None
+    http = raw = raw_update = pg = None
     if "http" not in skip:
-        emit(**bench_http(args, queue, users))
+        http = bench_http(args, queue, users)
+        emit(**http)
         reset_claims(user_ids)
     if "floor" not in skip:
         for line in bench_floor(args, users):
@@ -433,9 +512,17 @@ def main():
         pg = bench_pgbench(args, args.clients)
         emit(**pg)
     if raw and pg and pg["tps"]:
-        emit(bench="claim", case="ratio", raw_claims_per_s=raw["claims_per_s"], pgbench_simple_update_tps=pg["tps"],
-             raw_over_pgbench=round(raw["claims_per_s"] / pg["tps"], 3),
-             update_only_over_pgbench=round(raw_update["claims_per_s"] / pg["tps"], 3))
+        # A ratio means something only when both sides ran the full window.
+        if raw["drained"] or raw_update["drained"]:
+            emit(bench="claim", case="ratio", raw_over_pgbench=None,
+                 reason="the queue drained during a raw phase: raise --min-waiting")
+        else:
+            emit(bench="claim", case="ratio", raw_claims_per_s=raw["claims_per_s"], pgbench_simple_update_tps=pg["tps"],
+                 raw_over_pgbench=round(raw["claims_per_s"] / pg["tps"], 3),
+                 update_only_over_pgbench=round(raw_update["claims_per_s"] / pg["tps"], 3))
+    if http and raw and not (http["drained"] or raw["drained"]):
+        emit(bench="claim", case="http_over_raw", http_claims_per_s=http["claims_per_s"],
+             raw_claims_per_s=raw["claims_per_s"], ratio=round(http["claims_per_s"] / raw["claims_per_s"], 3))
 
 
 if __name__ == "__main__":
