@@ -65,6 +65,9 @@ echo "==> starting throwaway PostgreSQL and Redis in $TMP"
 eval "$(.venv/bin/python -m tsconsole.localservices start --dir "$TMP" --throwaway)"
 export SECRET_KEY=test-secret
 export DEBUG=0
+# Static files, evidence and anything else the settings keep under var/ go to the temporary folder:
+# a test run writes nothing into the checkout.
+export TSCONSOLE_VAR_DIR="$TMP/var"
 
 echo "==> pytest $*"
 # Run pytest as a background job and wait for it, so that a SIGTERM to this script is
