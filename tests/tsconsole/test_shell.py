@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from tests.factories import CaseFactory, NotificationFactory, QueueFactory
+from tests.factories import CaseFactory, NotificationFactory, QueueFactory, TeamFactory, TeamMembershipFactory
 from tsconsole import roles
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +96,20 @@ def test_openapi_schema_and_local_swagger_ui(client, analyst):
 def test_healthz_answers_ok(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200 and response.content == b"ok"
+
+
+def test_home_counts_only_the_queues_the_user_may_work(client, analyst, lead):
+    legal = TeamFactory(slug="legal-team")
+    child_safety = QueueFactory(name="Child safety review")
+    child_safety.allowed_teams.add(legal)
+    CaseFactory.create_batch(2, queue=child_safety)
+    CaseFactory(queue=QueueFactory(name="Spam review"))
+    client.force_login(analyst)
+    html = client.get(reverse("home")).content.decode()
+    assert "Spam review" in html
+    assert "Child safety review" not in html
+    # A member of the allowed team, and a lead (who works every queue), see it.
+    TeamMembershipFactory(team=legal, user=analyst)
+    assert "Child safety review" in client.get(reverse("home")).content.decode()
+    client.force_login(lead)
+    assert "Child safety review" in client.get(reverse("home")).content.decode()
