@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -24,7 +25,19 @@ from tsconsole.roles import can
 from tsconsole.services import audit_record, notification_create
 
 from .. import sla
-from ..models import Case, CaseEvent, CaseStatus, Category, Evidence, Note, Priority, Queue, Tag
+from ..models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Category,
+    Evidence,
+    Note,
+    Priority,
+    Queue,
+    Tag,
+    evidence_storage,
+)
+from ..previews import blurred_preview
 from ..selectors.workspace import case_visible, queue_workable, user_may_work_queue
 from ..transitions import check_transition
 from .events import actor_kind, case_lock, case_transition, event_record
@@ -359,7 +372,10 @@ def evidence_add(*, case, actor, upload=None, text: str = "", description: str =
             raise InvalidInput("The text extract is larger than the evidence limit.",
                                field_errors={"text": ["Too long."]})
         scanned = _Scanned(content_type="text/plain", size=len(raw), sha256=hashlib.sha256(raw).hexdigest())
-    written = None
+    # Every image gets its blurred derivative, so one that becomes sensitive later (recategorised
+    # case) can still be shown blurred; made before the lock, it is the slow part.
+    preview = blurred_preview(upload) if upload is not None and scanned.content_type.startswith("image/") else None
+    written = []
     try:
         with transaction.atomic():
             case = _lock_visible(case, actor)
@@ -380,7 +396,13 @@ def evidence_add(*, case, actor, upload=None, text: str = "", description: str =
                     evidence.file.name = path
                 else:
                     evidence.file.save(path, upload, save=False)
-                    written = evidence.file.name
+                    written.append(evidence.file.name)
+                if preview is not None:
+                    preview_path = f"previews/{scanned.sha256}.jpg"
+                    if not storage.exists(preview_path):
+                        preview_path = storage.save(preview_path, ContentFile(preview))
+                        written.append(preview_path)
+                    evidence.preview.name = preview_path
             evidence.save()
             case.save(update_fields=_touch(case, now))
             event_record(case, verb="evidence_added", actor=actor, at=now, data={
@@ -388,8 +410,8 @@ def evidence_add(*, case, actor, upload=None, text: str = "", description: str =
                 "content_type": evidence.content_type, "size": evidence.size, "sensitive": evidence.sensitive,
             })
     except BaseException:
-        if written:
-            evidence.file.storage.delete(written)
+        for name in written:
+            evidence_storage.delete(name)
         raise
     return evidence
 
@@ -406,6 +428,23 @@ def evidence_access_log(*, evidence: Evidence, actor, purpose: str) -> None:
     """Record that someone opened evidence content (download or in-page view) in the audit log."""
     audit_record(actor=actor, verb=f"evidence.{purpose}", object_type="evidence", object_ref=evidence.pk,
                  data={"case": evidence.case_id, "sha256": evidence.sha256})
+
+
+def evidence_revealed_to(evidence: Evidence, actor) -> bool:
+    """Whether the actor's reveal of this evidence is on its case's timeline."""
+    return CaseEvent.objects.filter(
+        case_id=evidence.case_id, verb="evidence_revealed", actor_id=actor.pk, data__evidence_id=evidence.pk,
+    ).exists()
+
+
+def evidence_original(*, evidence_id: int, actor) -> Evidence:
+    """The evidence whose original content the actor may receive: a sensitive image only after
+    the actor revealed it (NotAllowed before, naming the way to reveal it)."""
+    evidence = evidence_for(evidence_id=evidence_id, actor=actor)
+    if evidence.needs_reveal and not evidence_revealed_to(evidence, actor):
+        raise NotAllowed("This image is sensitive: reveal it on the case page first (the reveal is recorded on the "
+                         "case timeline), then open or download it.")
+    return evidence
 
 
 def evidence_reveal(*, evidence_id: int, actor) -> Evidence:
