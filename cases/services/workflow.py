@@ -40,7 +40,17 @@ from ..models import (
 from ..previews import blurred_preview
 from ..selectors.workspace import case_visible, queue_workable, user_may_work_queue
 from ..transitions import check_transition
-from .events import actor_kind, case_lock, case_transition, event_record
+from .events import (
+    EventRow,
+    Verb,
+    actor_kind,
+    case_lock,
+    case_transition,
+    event_insert_sql,
+    event_record,
+    events_record,
+    verb_value,
+)
 from .outcomes import reporters_notify
 
 NOTE_MAX_CHARS = 20_000
@@ -132,11 +142,11 @@ def _claim_sql(where: str, *, pick: bool) -> str:
     """The claim statement: the `claimed` event is inserted by the same statement (a data-modifying
     CTE), so the claim and its event commit together in one round trip."""
     update = _claim_update_sql(where, pick=pick)
-    events = connection.ops.quote_name(CaseEvent._meta.db_table)
     return (
         f"WITH claimed AS ({update}) "
-        f"INSERT INTO {events} (case_id, actor_id, actor_kind, verb, from_status, to_status, data, created_at) "
-        f"SELECT id, %(actor)s, %(actor_kind)s, 'claimed', 'open', 'in_review', %(data)s::jsonb, %(now)s "
+        f"{event_insert_sql()} "
+        f"SELECT id, %(actor)s, %(actor_kind)s, '{verb_value(Verb.CLAIMED)}', 'open', 'in_review', %(data)s::jsonb, "
+        f"%(now)s "
         f"FROM claimed RETURNING case_id"
     )
 
@@ -245,10 +255,9 @@ def release_idle_claims(*, now=None) -> list[int]:
         rows = _idle_claims(now)
         if not rows:
             return []
-        CaseEvent.objects.bulk_create([
-            CaseEvent(case_id=case_id, actor=None, actor_kind=CaseEvent.ActorKind.SYSTEM, verb="claim_expired",
-                      from_status=CaseStatus.IN_REVIEW, to_status=CaseStatus.OPEN, created_at=now,
-                      data={"previous_assignee_id": assignee_id, "timeout_minutes": timeout})
+        events_record([
+            EventRow(case_id, None, CaseEvent.ActorKind.SYSTEM, Verb.CLAIM_EXPIRED, CaseStatus.IN_REVIEW,
+                     CaseStatus.OPEN, {"previous_assignee_id": assignee_id, "timeout_minutes": timeout}, now)
             for case_id, assignee_id, timeout in rows
         ])
         Notification.objects.bulk_create([
