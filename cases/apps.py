@@ -17,7 +17,7 @@ class CasesConfig(AppConfig):
 
         register_panel("home", Panel(
             key="cases.queues", template="cases/_home_queues.html", capability="case.view",
-            context=lambda request: {"queues": selectors.queue_open_summary()}, order=10,
+            context=lambda request: {"queues": selectors.queue_open_summary(request.user)}, order=10,
         ))
 
         from . import demo_escalations

@@ -522,6 +522,8 @@ class Evidence(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evidence")
     kind = models.CharField(max_length=6, choices=Kind.choices)
     file = models.FileField(storage=_evidence_storage, upload_to=_evidence_path, blank=True, max_length=300)
+    # Images only: the blurred derivative (cases/previews.py) the page shows until a reveal.
+    preview = models.FileField(storage=_evidence_storage, blank=True, max_length=300)
     original_name = models.CharField(max_length=255, blank=True)
     text_extract = models.TextField(blank=True)
     description = models.CharField(max_length=500, blank=True)
@@ -543,6 +545,12 @@ class Evidence(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    @property
+    def needs_reveal(self) -> bool:
+        """A sensitive image (marked so, or its case's category is sensitive now): the original is
+        served only to someone whose reveal of it is on the case timeline."""
+        return self.is_image and (self.sensitive or self.case.category.sensitive)
 
 
 # --------------------------------------------------------------------------- SLA and escalations

@@ -19,6 +19,7 @@ urlpatterns: list = [
     path("cases/<int:pk>/handoff/", workspace.case_handoff, name="case-handoff"),
     path("cases/<int:pk>/resolve/", workspace.case_resolve, name="case-resolve"),
     path("evidence/<int:pk>/", workspace.evidence_download, name="evidence-download"),
+    path("evidence/<int:pk>/preview/", workspace.evidence_preview, name="evidence-preview"),
     path("evidence/<int:pk>/reveal/", workspace.evidence_reveal, name="evidence-reveal"),
     path("my-work/", workspace.my_work, name="my-work"),
     path("search/", workspace.case_search, name="case-search"),

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from tsconsole.admin import ReadOnlyAdmin
+
 from . import services
 from .models import EnforcementAction, Macro, Policy, PolicyVersion, Strike
 
@@ -44,36 +46,19 @@ class MacroAdmin(admin.ModelAdmin):
 
 
 @admin.register(EnforcementAction)
-class EnforcementActionAdmin(admin.ModelAdmin):
+class EnforcementActionAdmin(ReadOnlyAdmin):
     """Read-only: actions change only through the decision, approval, expiry and reversal services."""
 
     list_display = ["id", "action_type", "target", "case", "status", "applied_at", "ends_at", "proposer", "reviewer"]
     list_filter = ["status", "action_type", "requires_approval"]
     search_fields = ["target__external_id", "target__handle", "decision_ref"]
     list_select_related = ["target", "case", "proposer", "reviewer"]
-    raw_id_fields = ["case", "target"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in EnforcementAction._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Strike)
-class StrikeAdmin(admin.ModelAdmin):
+class StrikeAdmin(ReadOnlyAdmin):
+    """Strikes are issued and lifted with their actions, by the enforcement services."""
+
     list_display = ["account", "policy", "action", "issued_at", "expires_at"]
     list_select_related = ["account", "policy", "action"]
     search_fields = ["account__external_id", "account__handle"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Strike._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, CaseStatus, Source, Subject
-from cases.services.events import case_lock, case_transition, event_record
+from cases.services.events import EventRow, Verb, case_lock, case_transition, event_record, events_record
 from cases.services.outcomes import reporters_notify
 from tsconsole.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tsconsole.models import OutboxMessage, WebhookEndpoint
@@ -527,13 +527,10 @@ def actions_expire(*, now=None, batch_size: int = EXPIRY_BATCH) -> int:
                 EnforcementAction.objects.filter(id__in=ids, status=ActionStatus.EXPIRED, expired_at=now)
                 .select_related("target", "policy", "policy_version")
             )
-            CaseEvent.objects.bulk_create([
-                CaseEvent(
-                    case_id=a.case_id, actor=None, actor_kind=CaseEvent.ActorKind.SYSTEM, verb="action_expired",
-                    data={"action": a.pk, "type": a.action_type, "decision": str(a.decision_ref),
-                          "ends_at": a.ends_at.isoformat()},
-                    created_at=now,
-                )
+            events_record([
+                EventRow(a.case_id, None, CaseEvent.ActorKind.SYSTEM, Verb.ACTION_EXPIRED, "", "",
+                         {"action": a.pk, "type": a.action_type, "decision": str(a.decision_ref),
+                          "ends_at": a.ends_at.isoformat()}, now)
                 for a in rows
             ])
             endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.wants(TOPIC_EXPIRED)]

@@ -97,6 +97,7 @@ CHECKS: list[UrlCheck] = [
              method="post", data={"reason": "walked"}),
     UrlCheck("evidence-download", lambda w: reverse("evidence-download", args=[w.workspace.evidence.pk]),
              CASE_WORKERS),
+    UrlCheck("evidence-preview", lambda w: reverse("evidence-preview", args=[w.workspace.image.pk]), CASE_WORKERS),
     UrlCheck("evidence-reveal", lambda w: reverse("evidence-reveal", args=[w.workspace.evidence.pk]), CASE_WORKERS,
              method="post"),
     UrlCheck("my-work", lambda w: reverse("my-work"), CASE_WORKERS),

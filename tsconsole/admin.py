@@ -3,6 +3,21 @@ from django.contrib import admin
 from .models import AuditEntry, Heartbeat, Notification, OutboxMessage, Team, TeamMembership, WebhookEndpoint
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audited records: the admin may look but not touch. Their state changes only through the
+    services, which write the timeline or audit entry in the same transaction; an edit here would
+    change it with no trace. Every app's admin uses this one base."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class TeamMembershipInline(admin.TabularInline):
     model = TeamMembership
     extra = 1
@@ -24,14 +39,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Retries go through the Deliveries page (tsconsole/views_outbox.py), which audits them."""
+
     list_display = ["id", "topic", "channel", "status", "attempts", "next_attempt_at", "created_at"]
     list_filter = ["status", "channel", "topic"]
     search_fields = ["idempotency_key", "topic"]
-    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Notification)
@@ -41,19 +54,9 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "actor", "verb", "object_type", "object_ref"]
     list_filter = ["verb", "object_type"]
-    readonly_fields = [f.name for f in AuditEntry._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Heartbeat)

@@ -2,13 +2,13 @@
 
 from django.db import DatabaseError, OperationalError
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import signin
 from .errors import DomainError
 
 
@@ -26,10 +26,6 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
-class LoginThrottle(AnonRateThrottle):
-    scope = "login"
-
-
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
@@ -40,7 +36,7 @@ class TokenView(APIView):
 
     authentication_classes: list = []
     permission_classes: list = []
-    throttle_classes = [LoginThrottle]
+    throttle_classes: list = []  # signin.begin throttles per account and per address instead
 
     @extend_schema(
         request=TokenRequestSerializer,
@@ -51,10 +47,15 @@ class TokenView(APIView):
 
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate(
-            request, username=serializer.validated_data["username"], password=serializer.validated_data["password"]
-        )
+        username = serializer.validated_data["username"]
+        try:
+            attempt = signin.begin(request, username)
+        except signin.SigninLocked as locked:
+            raise exceptions.Throttled(wait=locked.retry_after, detail=str(locked))
+        user = authenticate(request, username=username, password=serializer.validated_data["password"])
         if user is None or not user.is_active:
+            attempt.failed()
             return Response({"detail": "Unknown username or wrong password."}, status=status.HTTP_400_BAD_REQUEST)
+        attempt.succeeded()
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})

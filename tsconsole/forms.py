@@ -1,33 +1,25 @@
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
 
+from . import signin
 from .models import OutboxMessage
 
 
 class RateLimitedLoginForm(AuthenticationForm):
-    """Refuses further attempts for a username+address after too many failures in a window."""
-
-    def _key(self) -> str:
-        username = (self.data.get("username") or "").strip().lower()
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        return f"login-failures:{username}:{address}"
+    """The sign-in form, throttled per account and per client address (tsconsole/signin.py)."""
 
     def clean(self):
-        key = self._key()
-        if cache.get(key, 0) >= settings.LOGIN_RATE_LIMIT:
-            raise forms.ValidationError(
-                "Too many failed sign-in attempts. Wait a few minutes and try again.", code="rate_limited"
-            )
         try:
-            return super().clean()
+            attempt = signin.begin(self.request, self.data.get("username") or "")
+        except signin.SigninLocked as locked:
+            raise forms.ValidationError(str(locked), code="rate_limited")
+        try:
+            cleaned = super().clean()
         except forms.ValidationError:
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, settings.LOGIN_RATE_WINDOW_SECONDS)
+            attempt.failed()
             raise
+        attempt.succeeded()
+        return cleaned
 
 
 class OutboxFilterForm(forms.Form):

@@ -1,10 +1,14 @@
-"""Request-wide rules: every page needs a login; a missing database answers 503, not 500."""
+"""Request-wide rules: every page needs a login; a missing database answers 503, not 500; control
+characters in page input answer 400, not 500."""
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import OperationalError
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.template.response import SimpleTemplateResponse
+from django.utils.html import format_html
+
+from .validators import control_character, control_free, describe
 
 # Paths that answer without a session: the login page itself, health checks, static files,
 # and the API (DRF authenticates tokens itself and answers 401/403 in JSON).
@@ -45,4 +49,61 @@ class DatabaseUnavailableMiddleware:
             response = SimpleTemplateResponse("503.html", status=503)
             response.render()
         response["Retry-After"] = "5"
+        return response
+
+
+class ControlCharacterMiddleware:
+    """Pages refuse control characters in the path, query and form fields with a 400 that names the field.
+
+    PostgreSQL cannot store NUL, and no page field is meant to hold other control characters
+    (tab and line breaks excepted), so every HTML request is checked here once, with the shared
+    rule in tsconsole/validators.py, instead of in each form and view. The API checks its own
+    input in its serializers and answers in its JSON error shape, so it is skipped here.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            problem = self._first_problem(request)
+            if problem is not None:
+                return self._refuse(request, *problem)
+        return self.get_response(request)
+
+    @staticmethod
+    def _first_problem(request):
+        char = control_character(request.path, multiline=False)
+        if char is not None:
+            return "the address", char
+        sources = [request.GET]
+        if request.method == "POST":
+            sources.append(request.POST)
+        for source in sources:
+            for name, values in source.lists():
+                for value in [name, *values]:
+                    char = control_character(value)
+                    if char is not None:
+                        return f"“{control_free(name)}”", char
+        if request.method == "POST":
+            for name, upload in request.FILES.items():
+                char = control_character(upload.name or "", multiline=False)
+                if char is not None:
+                    return f"the name of the file in “{control_free(name)}”", char
+        return None
+
+    @staticmethod
+    def _refuse(request, field: str, char: str):
+        message = f"The request was refused: {field} contains {describe(char)}. Remove it and try again."
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(
+                format_html('<ul class="messages" role="status"><li class="msg-error">{}</li></ul>', message),
+                status=400,
+            )
+            # htmx shows the message at the top of the page instead of in the form's own target.
+            response["HX-Retarget"] = "main"
+            response["HX-Reswap"] = "afterbegin"
+            return response
+        response = SimpleTemplateResponse("400.html", {"message": message}, status=400)
+        response.render()
         return response

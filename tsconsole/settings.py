@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "tsconsole.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "tsconsole.middleware.ControlCharacterMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -192,7 +193,6 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tsconsole.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -214,9 +214,14 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Login attempts per username+IP within the window before the form refuses further tries.
-LOGIN_RATE_LIMIT = env.env_int("LOGIN_RATE_LIMIT", 10, minimum=1)
+# Sign-in throttling (tsconsole/signin.py), for the login form and the API token endpoint alike:
+# attempts per account (normalised username) and per client address (IPv6 per /64) in a window.
+LOGIN_ACCOUNT_RATE_LIMIT = env.env_int("LOGIN_ACCOUNT_RATE_LIMIT", 10, minimum=1)
+LOGIN_ADDRESS_RATE_LIMIT = env.env_int("LOGIN_ADDRESS_RATE_LIMIT", 50, minimum=1)
 LOGIN_RATE_WINDOW_SECONDS = env.env_int("LOGIN_RATE_WINDOW_SECONDS", 300, minimum=1)
+# How many reverse proxies in front of the console append to X-Forwarded-For. 0: the client is the
+# socket's peer and X-Forwarded-For is ignored; N: the Nth entry from the right is the client.
+TRUSTED_PROXY_COUNT = env.env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie

@@ -2,18 +2,24 @@
 
 from django.db.models import Count, Min, Q
 
-from ..models import Case, CaseStatus, Category, Queue
+from ..models import Case, CaseStatus, Category
 
 
 def categories_active():
     return Category.objects.filter(is_active=True).select_related("parent").order_by("position", "name")
 
 
-def queue_open_summary() -> list[dict]:
-    """Open and unassigned counts per active queue, with the oldest open case's opening time."""
+def queue_open_summary(user) -> list[dict]:
+    """Open and unassigned counts per active queue the user may work, with the oldest open case's
+    opening time. Queues the user may not work are neither listed nor counted: their size and age
+    are not theirs to see."""
+    from .workspace import queues_workable
+
+    queues = list(queues_workable(user))
     counts = {
         row["queue_id"]: row
         for row in Case.objects.exclude(status=CaseStatus.RESOLVED)
+        .filter(queue_id__in=[queue.pk for queue in queues])
         .values("queue_id")
         .annotate(
             open_count=Count("id"),
@@ -22,7 +28,7 @@ def queue_open_summary() -> list[dict]:
         )
     }
     summary = []
-    for queue in Queue.objects.filter(is_active=True).order_by("position", "name"):
+    for queue in queues:
         row = counts.get(queue.id, {})
         summary.append({
             "queue": queue,

@@ -337,6 +337,8 @@ def case_page(user, case: Case, *, now=None) -> dict:
     )
     notes = list(Note.objects.filter(case_id=case.pk).select_related("author").order_by("created_at", "id"))
     evidence = list(Evidence.objects.filter(case_id=case.pk).select_related("captured_by").order_by("captured_at", "id"))
+    for item in evidence:
+        item.case = case  # needs_reveal reads the case's category
     crossings = list(SlaCrossing.objects.filter(case_id=case.pk).order_by("crossed_at"))
     return {
         "case": case,
@@ -348,9 +350,22 @@ def case_page(user, case: Case, *, now=None) -> dict:
         "events": events,
         "notes": notes,
         "evidence": evidence,
+        "revealed": evidence_revealed_ids(user, case, evidence),
         "sla": sla_view(case, crossings, now=now),
         "claim_expires_at": claim_expires_at(case),
         "now": now,
+    }
+
+
+def evidence_revealed_ids(user, case: Case, evidence: list[Evidence]) -> set[int]:
+    """Ids of the case's sensitive images this user has revealed (their reveal events on the
+    timeline); no query when the case has none."""
+    if not any(item.needs_reveal for item in evidence):
+        return set()
+    return {
+        int(value) for value in CaseEvent.objects.filter(
+            case_id=case.pk, verb="evidence_revealed", actor_id=user.pk,
+        ).values_list("data__evidence_id", flat=True) if value is not None
     }
 
 

@@ -26,7 +26,7 @@ from tsconsole.services import outbox_enqueue_many
 from ..models import Case, CaseEvent, CaseStatus, Escalation, EscalationNotification, EscalationSeverity
 from ..selectors.workspace import case_visible
 from ..sla import sla_resume
-from .events import case_lock, case_transition, event_record
+from .events import EventRow, Verb, case_lock, case_transition, event_record, events_record
 from .sla import LEADS_TEAM, advisory_xact_lock, case_url
 
 ESCALATION_SWEEP_LOCK = zlib.crc32(b"tsconsole.cases.escalation_sweep")
@@ -457,9 +457,9 @@ def escalation_sweep(*, now=None, exclusive: bool = True) -> dict:
                     status=Escalation.Status.RESOLVED, resolved_at=now, next_notify_at=None,
                     resolution_note=f"Closed automatically: the case became {escalation.case.get_status_display().lower()}.",
                 )
-                events.append(CaseEvent(
-                    case_id=escalation.case_id, actor_kind=CaseEvent.ActorKind.SYSTEM, verb="escalation_closed",
-                    data={"escalation_id": escalation.pk, "case_status": escalation.case.status}, created_at=now,
+                events.append(EventRow(
+                    escalation.case_id, None, CaseEvent.ActorKind.SYSTEM, Verb.ESCALATION_CLOSED, "", "",
+                    {"escalation_id": escalation.pk, "case_status": escalation.case.status}, now,
                 ))
                 result["closed"] += 1
                 continue
@@ -474,12 +474,11 @@ def escalation_sweep(*, now=None, exclusive: bool = True) -> dict:
             paged = _page(escalation, step, recipients, now)
             Escalation.objects.filter(pk=escalation.pk).update(ladder_step=step, next_notify_at=now + window)
             if paged:
-                events.append(CaseEvent(
-                    case_id=escalation.case_id, actor_kind=CaseEvent.ActorKind.SYSTEM, verb="escalation_paged",
-                    data={"escalation_id": escalation.pk, "step": step, "recipients": [_who(u) for u in paged]},
-                    created_at=now,
+                events.append(EventRow(
+                    escalation.case_id, None, CaseEvent.ActorKind.SYSTEM, Verb.ESCALATION_PAGED, "", "",
+                    {"escalation_id": escalation.pk, "step": step, "recipients": [_who(u) for u in paged]}, now,
                 ))
                 result["paged"] += len(paged)
             result["escalations"] += 1
-        CaseEvent.objects.bulk_create(events)
+        events_record(events)
     return result

@@ -1,13 +1,107 @@
-"""The shape every case write shares: lock, check the transition map, save, record one event."""
+"""The shape every case write shares: lock, check the transition map, save, record one event.
 
-from django.db import transaction
+This module is the one writer of CaseEvent rows. Every verb is a member of `Verb`; a single event
+goes through `event_record` (or `case_transition`), many at once through `events_record` (intake,
+the sweeps, expiry: one multi-row INSERT per 500 rows), and a statement that inserts its event from
+its own SELECT (the claim's data-modifying CTE) takes its INSERT head from `event_insert_sql` and
+its verb from `verb_value`. Nothing else writes the table.
+"""
+
+import json
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from django.db import connection, models, transaction
 from django.utils import timezone
 
+from tsconsole.bulk import chunks, values_sql
 from tsconsole.errors import NotFound
 from tsconsole.roles import INTEGRATION, has_role
 
 from ..models import Case, CaseEvent
 from ..transitions import check_transition
+
+
+class Verb(models.TextChoices):
+    """Every kind of case event. Add a member here before writing a new kind."""
+
+    OPENED = "opened", "Opened"
+    REPORT_ADDED = "report_added", "Report added"
+    CLAIMED = "claimed", "Claimed"
+    RELEASED = "released", "Released"
+    CLAIM_EXPIRED = "claim_expired", "Claim expired"
+    NOTE_ADDED = "note_added", "Note added"
+    EVIDENCE_ADDED = "evidence_added", "Evidence added"
+    EVIDENCE_REVEALED = "evidence_revealed", "Evidence revealed"
+    CATEGORY_CHANGED = "category_changed", "Category changed"
+    PRIORITY_CHANGED = "priority_changed", "Priority changed"
+    TAGS_CHANGED = "tags_changed", "Tags changed"
+    HELD = "held", "Held for help"
+    RESUMED = "resumed", "Resumed"
+    HANDED_OFF = "handed_off", "Handed off"
+    RESOLVED = "resolved", "Resolved"
+    SLA_AT_RISK = "sla_at_risk", "SLA at risk"
+    SLA_BREACHED = "sla_breached", "SLA breached"
+    ESCALATED = "escalated", "Escalated"
+    ESCALATION_ACKNOWLEDGED = "escalation_acknowledged", "Escalation acknowledged"
+    ESCALATION_FINDINGS_ADDED = "escalation_findings_added", "Escalation findings added"
+    ESCALATION_RESOLVED = "escalation_resolved", "Escalation resolved"
+    ESCALATION_CLOSED = "escalation_closed", "Escalation closed"
+    ESCALATION_PAGED = "escalation_paged", "Escalation paged"
+    DECIDED = "decided", "Decided"
+    DECISION_PROPOSED = "decision_proposed", "Decision proposed"
+    DECISION_APPROVED = "decision_approved", "Decision approved"
+    DECISION_REJECTED = "decision_rejected", "Decision rejected"
+    ACTION_EXPIRED = "action_expired", "Action expired"
+    ACTION_REVERSED = "action_reversed", "Action reversed"
+
+
+def verb_value(verb) -> str:
+    """The stored string of a verb; refuses anything that is not a `Verb` (a typo is a bug, not a new verb)."""
+    try:
+        return Verb(verb).value
+    except ValueError:
+        raise ValueError(f"Unknown case event verb {verb!r}: add it to cases.services.events.Verb") from None
+
+
+class EventRow(NamedTuple):
+    """One event for `events_record`."""
+
+    case_id: int
+    actor_id: int | None
+    actor_kind: str
+    verb: str
+    from_status: str
+    to_status: str
+    data: dict
+    created_at: object
+
+
+EVENT_COLUMNS = ("case_id", "actor_id", "actor_kind", "verb", "from_status", "to_status", "data", "created_at")
+EVENTS_PER_STATEMENT = 500
+
+
+def event_insert_sql() -> str:
+    """`INSERT INTO <events> (<columns>)`: the head of a statement that inserts events from its own
+    SELECT, in EVENT_COLUMNS order (pass the verb through `verb_value`)."""
+    table = connection.ops.quote_name(CaseEvent._meta.db_table)
+    return f"INSERT INTO {table} ({', '.join(EVENT_COLUMNS)})"
+
+
+def events_record(rows: Iterable[EventRow | tuple]) -> int:
+    """Append many events: one multi-row INSERT per EVENTS_PER_STATEMENT rows, no model instances.
+    Call inside the transaction of the change. Returns how many were written."""
+    rows = [EventRow(*row) for row in rows]
+    head = event_insert_sql()
+    for chunk in chunks(rows, EVENTS_PER_STATEMENT):
+        values, params = values_sql([
+            (row.case_id, row.actor_id, row.actor_kind, verb_value(row.verb), row.from_status, row.to_status,
+             json.dumps(row.data or {}), row.created_at)
+            for row in chunk
+        ])
+        with connection.cursor() as cursor:
+            cursor.execute(f"{head} VALUES {values}", params)
+    return len(rows)
 
 
 def actor_kind(actor) -> str:
@@ -19,13 +113,13 @@ def actor_kind(actor) -> str:
 
 
 def event_record(
-    case: Case, *, verb: str, actor=None, from_status: str = "", to_status: str = "", data: dict | None = None,
+    case: Case, *, verb: Verb | str, actor=None, from_status: str = "", to_status: str = "", data: dict | None = None,
     at=None,
 ) -> CaseEvent:
     """Append one event to the case timeline (call inside the transaction of the change)."""
     return CaseEvent.objects.create(
         case=case, actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_kind=actor_kind(actor), verb=verb, from_status=from_status, to_status=to_status,
+        actor_kind=actor_kind(actor), verb=verb_value(verb), from_status=from_status, to_status=to_status,
         data=data or {}, created_at=at or timezone.now(),
     )
 

@@ -51,7 +51,7 @@ from ..priority import PriorityFacts, assess
 from ..routing import RoutingTable, descendants
 from ..sla import apply_due_times, due_times
 from . import intake_store as store
-from .events import actor_kind
+from .events import actor_kind, events_record
 
 log = logging.getLogger(__name__)
 
@@ -485,7 +485,7 @@ def _write(items: list[_Item], *, ctx, actor, actor_id, now, outcomes) -> None:
                                        report_id=item.report_id, case=_case_body(case, ctx))
     # Timeline order within a case: reports first, then the priority change they caused.
     events.sort(key=lambda e: (e[0], e[3] == "priority_changed"))
-    store.insert_events(events)
+    events_record(events)
 
 
 def _recompute(joined: dict[int, _Item], ctx: IntakeContext, actor_id, kind, now) -> list[tuple]:

@@ -17,12 +17,11 @@ from django.db import connection
 from tsconsole.bulk import chunks
 from tsconsole.bulk import values_sql as _rows
 
-from ..models import Case, CaseEvent, Report, Signal, Subject, SubjectSignal
+from ..models import Case, Report, Signal, Subject, SubjectSignal
 
 SUBJECT = Subject._meta.db_table
 CASE = Case._meta.db_table
 REPORT = Report._meta.db_table
-EVENT = CaseEvent._meta.db_table
 SIGNAL = Signal._meta.db_table
 SUBJECT_SIGNAL = SubjectSignal._meta.db_table
 CHUNK = 500  # rows per statement: keeps each statement's parameter list and plan small
@@ -311,11 +310,3 @@ def case_report_facts(case_ids: list[int]) -> tuple[dict[int, tuple[int, int]], 
 
 
 # --------------------------------------------------------------------------- events
-
-def insert_events(rows: list[tuple]) -> None:
-    """CaseEvents as (case id, actor id, actor kind, verb, from, to, data dict, created_at)."""
-    for chunk in _chunks(rows):
-        values, params = _rows([(cid, actor, kind, verb, frm, to, json.dumps(data), at)
-                                for cid, actor, kind, verb, frm, to, data, at in chunk])
-        _run(f"INSERT INTO {EVENT} (case_id, actor_id, actor_kind, verb, from_status, to_status, data, created_at) "
-             f"VALUES {values}", params)

@@ -30,6 +30,11 @@ def _check_targets(targets: list[dict]) -> None:
             )
 
 
+def queue_sla_targets_check(targets: list[dict]) -> None:
+    """The checks `queue_save` makes on SLA targets, for forms that show them before saving (the admin)."""
+    _check_targets(targets)
+
+
 def queue_save(*, actor, data: dict, queue: Queue | None = None) -> Queue:
     """Create a queue (queue=None) or update one. `data` holds any of QUEUE_FIELDS, `allowed_teams`
     (Team objects; empty: everyone who works cases) and `sla_targets` (a list of {priority,

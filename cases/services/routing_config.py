@@ -33,6 +33,11 @@ def _check_rule(rule: RoutingRule) -> None:
     rule.language = rule.language.lower()
 
 
+def routing_rule_check(rule: RoutingRule) -> None:
+    """The checks `routing_rule_save` makes, for forms that show them before saving (the admin)."""
+    _check_rule(rule)
+
+
 def routing_rule_save(*, actor, data: dict, rule: RoutingRule | None = None) -> RoutingRule:
     """Create a routing rule (rule=None) or change one. A rule with no condition matches every
     report, which is allowed (a catch-all before the default queue) but audited like any other."""

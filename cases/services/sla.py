@@ -45,7 +45,7 @@ from tsconsole.services import outbox_enqueue_many
 
 from ..models import Case, CaseEvent, CaseStatus, Queue, QueueSla, SlaCrossing, sla_pending_q
 from ..sla import apply_due_times
-from .intake_store import insert_events
+from .events import EventRow, Verb, events_record
 
 Clock = SlaCrossing.Clock
 Level = SlaCrossing.Level
@@ -438,8 +438,8 @@ def sla_sweep(*, now: dt.datetime | None = None, exclusive: bool = True) -> Swee
 
 
 def _record_events(crossings: list[NewCrossing], now: dt.datetime) -> int:
-    insert_events([
-        (c.case_id, None, CaseEvent.ActorKind.SYSTEM, f"sla_{c.level}", "", "", {
+    events_record([
+        EventRow(c.case_id, None, CaseEvent.ActorKind.SYSTEM, f"sla_{c.level}", "", "", {
             "clock": c.clock, "due_at": c.due_at.isoformat(), "crossed_at": c.crossed_at.isoformat(),
             **({"after_priority_raise": True} if c.silent else {}),
         }, now)
@@ -470,14 +470,14 @@ def _raise_priorities(crossings, cases, queues, targets, now):
         case.priority_reasons = [*case.priority_reasons, f"Raised from P{before} after an SLA breach"]
         case.save(update_fields=["priority", "priority_reasons", "updated_at", *apply_due_times(case, targets=targets)])
         cases[case.id]["priority"] = case.priority
-        raised.append(CaseEvent(
-            case_id=case.id, actor=None, actor_kind=CaseEvent.ActorKind.SYSTEM, verb="priority_changed",
-            data={"from": before, "to": case.priority, "reason": "sla_breach",
-                  "first_touch_due_at": case.first_touch_due_at and case.first_touch_due_at.isoformat(),
-                  "resolution_due_at": case.resolution_due_at and case.resolution_due_at.isoformat()},
-            created_at=now,
+        raised.append(EventRow(
+            case.id, None, CaseEvent.ActorKind.SYSTEM, Verb.PRIORITY_CHANGED, "", "",
+            {"from": before, "to": case.priority, "reason": "sla_breach",
+             "first_touch_due_at": case.first_touch_due_at and case.first_touch_due_at.isoformat(),
+             "resolution_due_at": case.resolution_due_at and case.resolution_due_at.isoformat()},
+            now,
         ))
-    CaseEvent.objects.bulk_create(raised)
+    events_record(raised)
     after = _record_due_crossings(now, targets, case_ids=[e.case_id for e in raised]) if raised else []
     for crossing in after:
         crossing.silent = True

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -24,10 +25,32 @@ from tsconsole.roles import can
 from tsconsole.services import audit_record, notification_create
 
 from .. import sla
-from ..models import Case, CaseEvent, CaseStatus, Category, Evidence, Note, Priority, Queue, Tag
+from ..models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Category,
+    Evidence,
+    Note,
+    Priority,
+    Queue,
+    Tag,
+    evidence_storage,
+)
+from ..previews import blurred_preview
 from ..selectors.workspace import case_visible, queue_workable, user_may_work_queue
 from ..transitions import check_transition
-from .events import actor_kind, case_lock, case_transition, event_record
+from .events import (
+    EventRow,
+    Verb,
+    actor_kind,
+    case_lock,
+    case_transition,
+    event_insert_sql,
+    event_record,
+    events_record,
+    verb_value,
+)
 from .outcomes import reporters_notify
 
 NOTE_MAX_CHARS = 20_000
@@ -119,11 +142,11 @@ def _claim_sql(where: str, *, pick: bool) -> str:
     """The claim statement: the `claimed` event is inserted by the same statement (a data-modifying
     CTE), so the claim and its event commit together in one round trip."""
     update = _claim_update_sql(where, pick=pick)
-    events = connection.ops.quote_name(CaseEvent._meta.db_table)
     return (
         f"WITH claimed AS ({update}) "
-        f"INSERT INTO {events} (case_id, actor_id, actor_kind, verb, from_status, to_status, data, created_at) "
-        f"SELECT id, %(actor)s, %(actor_kind)s, 'claimed', 'open', 'in_review', %(data)s::jsonb, %(now)s "
+        f"{event_insert_sql()} "
+        f"SELECT id, %(actor)s, %(actor_kind)s, '{verb_value(Verb.CLAIMED)}', 'open', 'in_review', %(data)s::jsonb, "
+        f"%(now)s "
         f"FROM claimed RETURNING case_id"
     )
 
@@ -232,10 +255,9 @@ def release_idle_claims(*, now=None) -> list[int]:
         rows = _idle_claims(now)
         if not rows:
             return []
-        CaseEvent.objects.bulk_create([
-            CaseEvent(case_id=case_id, actor=None, actor_kind=CaseEvent.ActorKind.SYSTEM, verb="claim_expired",
-                      from_status=CaseStatus.IN_REVIEW, to_status=CaseStatus.OPEN, created_at=now,
-                      data={"previous_assignee_id": assignee_id, "timeout_minutes": timeout})
+        events_record([
+            EventRow(case_id, None, CaseEvent.ActorKind.SYSTEM, Verb.CLAIM_EXPIRED, CaseStatus.IN_REVIEW,
+                     CaseStatus.OPEN, {"previous_assignee_id": assignee_id, "timeout_minutes": timeout}, now)
             for case_id, assignee_id, timeout in rows
         ])
         Notification.objects.bulk_create([
@@ -359,7 +381,10 @@ def evidence_add(*, case, actor, upload=None, text: str = "", description: str =
             raise InvalidInput("The text extract is larger than the evidence limit.",
                                field_errors={"text": ["Too long."]})
         scanned = _Scanned(content_type="text/plain", size=len(raw), sha256=hashlib.sha256(raw).hexdigest())
-    written = None
+    # Every image gets its blurred derivative, so one that becomes sensitive later (recategorised
+    # case) can still be shown blurred; made before the lock, it is the slow part.
+    preview = blurred_preview(upload) if upload is not None and scanned.content_type.startswith("image/") else None
+    written = []
     try:
         with transaction.atomic():
             case = _lock_visible(case, actor)
@@ -380,7 +405,13 @@ def evidence_add(*, case, actor, upload=None, text: str = "", description: str =
                     evidence.file.name = path
                 else:
                     evidence.file.save(path, upload, save=False)
-                    written = evidence.file.name
+                    written.append(evidence.file.name)
+                if preview is not None:
+                    preview_path = f"previews/{scanned.sha256}.jpg"
+                    if not storage.exists(preview_path):
+                        preview_path = storage.save(preview_path, ContentFile(preview))
+                        written.append(preview_path)
+                    evidence.preview.name = preview_path
             evidence.save()
             case.save(update_fields=_touch(case, now))
             event_record(case, verb="evidence_added", actor=actor, at=now, data={
@@ -388,8 +419,8 @@ def evidence_add(*, case, actor, upload=None, text: str = "", description: str =
                 "content_type": evidence.content_type, "size": evidence.size, "sensitive": evidence.sensitive,
             })
     except BaseException:
-        if written:
-            evidence.file.storage.delete(written)
+        for name in written:
+            evidence_storage.delete(name)
         raise
     return evidence
 
@@ -406,6 +437,23 @@ def evidence_access_log(*, evidence: Evidence, actor, purpose: str) -> None:
     """Record that someone opened evidence content (download or in-page view) in the audit log."""
     audit_record(actor=actor, verb=f"evidence.{purpose}", object_type="evidence", object_ref=evidence.pk,
                  data={"case": evidence.case_id, "sha256": evidence.sha256})
+
+
+def evidence_revealed_to(evidence: Evidence, actor) -> bool:
+    """Whether the actor's reveal of this evidence is on its case's timeline."""
+    return CaseEvent.objects.filter(
+        case_id=evidence.case_id, verb="evidence_revealed", actor_id=actor.pk, data__evidence_id=evidence.pk,
+    ).exists()
+
+
+def evidence_original(*, evidence_id: int, actor) -> Evidence:
+    """The evidence whose original content the actor may receive: a sensitive image only after
+    the actor revealed it (NotAllowed before, naming the way to reveal it)."""
+    evidence = evidence_for(evidence_id=evidence_id, actor=actor)
+    if evidence.needs_reveal and not evidence_revealed_to(evidence, actor):
+        raise NotAllowed("This image is sensitive: reveal it on the case page first (the reveal is recorded on the "
+                         "case timeline), then open or download it.")
+    return evidence
 
 
 def evidence_reveal(*, evidence_id: int, actor) -> Evidence:

@@ -23,9 +23,6 @@ from ..models import CaseStatus, Priority
 from ..selectors import workspace as selectors
 from ..services import workflow
 
-REVEALED_SESSION_KEY = "revealed_evidence"
-
-
 # --------------------------------------------------------------------------- queues
 
 
@@ -71,7 +68,6 @@ def _case_context(request, case) -> dict:
     user = request.user
     data = selectors.case_page(user, case)
     data.update(selectors.case_page_choices())
-    revealed = set(request.session.get(REVEALED_SESSION_KEY, []))
     is_assignee = case.assignee_id == user.pk
     helper_team_ids = set(selectors.user_team_ids(user))
     is_helper = case.status == CaseStatus.ON_HOLD and (
@@ -79,7 +75,6 @@ def _case_context(request, case) -> dict:
     may_work = can(user, "case.work")
     lead = can(user, "case.reassign")
     data.update({
-        "revealed": revealed,
         "is_assignee": is_assignee,
         "is_helper": is_helper,
         "may_work": may_work,
@@ -202,23 +197,29 @@ def evidence_reveal(request, pk):
             raise Http404(exc.message)
         messages.error(request, exc.message)
         return redirect("home")
-    revealed = list(request.session.get(REVEALED_SESSION_KEY, []))
-    if evidence.pk not in revealed:
-        revealed = (revealed + [evidence.pk])[-200:]
-        request.session[REVEALED_SESSION_KEY] = revealed
     if request.htmx:
         return _case_fragments(request, evidence.case_id, ["evidence", "timeline"])
     return redirect(reverse("case-detail", args=[evidence.case_id]) + f"#evidence-{evidence.pk}")
 
 
+def _private_file_headers(response):
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @require_GET
 @capability_required("case.view")
 def evidence_download(request, pk):
-    """Evidence content, only through this view: always an attachment, never sniffed, access logged."""
+    """Evidence content, only through this view: always an attachment, never sniffed, access logged.
+    A sensitive image's original is refused (403) until this user has revealed it."""
     try:
-        evidence = workflow.evidence_for(evidence_id=pk, actor=request.user)
+        evidence = workflow.evidence_original(evidence_id=pk, actor=request.user)
     except DomainError as exc:
-        raise Http404(exc.message)
+        if exc.status_code == 404:
+            raise Http404(exc.message)
+        return render(request, "403.html", {"exception": exc.message}, status=exc.status_code)
     workflow.evidence_access_log(evidence=evidence, actor=request.user,
                                  purpose="view" if request.GET.get("inline") else "download")
     filename = evidence.original_name or f"evidence-{evidence.pk}{mimetypes.guess_extension(evidence.content_type) or ''}"
@@ -231,10 +232,26 @@ def evidence_download(request, pk):
         except FileNotFoundError:
             raise Http404("The evidence file is missing from storage.")
         response = FileResponse(handle, as_attachment=True, filename=filename, content_type=evidence.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _private_file_headers(response)
+
+
+@require_GET
+@capability_required("case.view")
+def evidence_preview(request, pk):
+    """The blurred derivative of an evidence image (made on upload): safe to show before a reveal."""
+    try:
+        evidence = workflow.evidence_for(evidence_id=pk, actor=request.user)
+    except DomainError as exc:
+        raise Http404(exc.message)
+    if not evidence.preview:
+        raise Http404("This evidence has no blurred preview.")
+    try:
+        handle = evidence.preview.open("rb")
+    except FileNotFoundError:
+        raise Http404("The preview file is missing from storage.")
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Content-Disposition"] = f'inline; filename="evidence-{evidence.pk}-blurred.jpg"'
+    return _private_file_headers(response)
 
 
 @require_POST

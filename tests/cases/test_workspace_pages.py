@@ -1,6 +1,7 @@
 """Workspace pages: queues, claim next, the case page and its forms (plain and htmx), evidence
 downloads, my work, search, the case list, access, and flat query counts."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from cases.models import Case, CaseEvent, CaseStatus, Evidence, Note
 from cases.services import workflow
@@ -275,29 +277,90 @@ def test_priority_category_tags_and_release_through_the_page(as_analyst, analyst
 # --------------------------------------------------------------------------- evidence
 
 
-def test_evidence_upload_download_and_reveal(as_analyst, analyst):
+def real_png(size=(200, 120)) -> bytes:
+    """A decodable PNG with sharp stripes (detail that a blurred derivative must not keep)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    for x in range(0, size[0], 10):
+        draw.rectangle([x, 0, x + 4, size[1]], fill="red")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_evidence_upload_download_and_reveal(as_analyst, analyst, client, make_user):
     case = workflow.case_claim(case=CaseFactory(category=CategoryFactory(sensitive=True)), actor=analyst)
-    upload = SimpleUploadedFile("gore.png", PNG, content_type="image/png")
+    original = real_png()
+    upload = SimpleUploadedFile("gore.png", original, content_type="image/png")
     response = as_analyst.post(reverse("case-evidence-add", args=[case.pk]), {"file": upload, "description": "post"})
     assert response.status_code == 302
     evidence = Evidence.objects.get(case=case)
-    assert evidence.sensitive and evidence.content_type == "image/png"
+    assert evidence.sensitive and evidence.content_type == "image/png" and evidence.preview
     page = as_analyst.get(reverse("case-detail", args=[case.pk])).content.decode()
     assert 'data-testid="evidence-blurred"' in page and evidence.sha256 in page
+    # Before the reveal the page references only the blurred derivative, never the original.
+    original_url = reverse("evidence-download", args=[evidence.pk])
+    assert f'"{original_url}"' not in page and f'"{original_url}?' not in page
+    assert reverse("evidence-preview", args=[evidence.pk]) in page
 
-    download = as_analyst.get(reverse("evidence-download", args=[evidence.pk]))
-    assert download.status_code == 200
-    assert download["Content-Disposition"].startswith("attachment;") and "gore.png" in download["Content-Disposition"]
-    assert download["X-Content-Type-Options"] == "nosniff"
-    assert download["Content-Type"] == "image/png"
-    assert b"".join(download.streaming_content) == PNG
-    assert AuditEntry.objects.filter(verb="evidence.download", object_ref=str(evidence.pk), actor=analyst).exists()
+    preview = as_analyst.get(reverse("evidence-preview", args=[evidence.pk]))
+    assert preview.status_code == 200 and preview["Content-Type"] == "image/jpeg"
+    assert preview["X-Content-Type-Options"] == "nosniff" and preview["Cache-Control"] == "private, no-store"
+    blurred = Image.open(io.BytesIO(b"".join(preview.streaming_content))).convert("RGB")
+    # The stripes are gone: neighbouring pixels of a stripe edge differ by little.
+    row = [blurred.getpixel((x, blurred.height // 2)) for x in range(blurred.width)]
+    assert max(abs(a[1] - b[1]) for a, b in zip(row, row[1:], strict=False)) < 40
+
+    # The original is refused, inline or as a download, until this user reveals it.
+    for query in ("", "?inline=1"):
+        refused = as_analyst.get(original_url + query)
+        assert refused.status_code == 403 and "reveal it on the case page first" in refused.content.decode()
+    assert not AuditEntry.objects.filter(object_ref=str(evidence.pk), verb__startswith="evidence.").exists()
 
     response = as_analyst.post(reverse("evidence-reveal", args=[evidence.pk]))
     assert response.status_code == 302
     page = as_analyst.get(reverse("case-detail", args=[case.pk])).content.decode()
     assert 'data-testid="evidence-revealed"' in page and 'data-testid="evidence-blurred"' not in page
     assert CaseEvent.objects.filter(case=case, verb="evidence_revealed", actor=analyst).count() == 1
+
+    download = as_analyst.get(original_url)
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment;") and "gore.png" in download["Content-Disposition"]
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert download["Content-Type"] == "image/png"
+    assert b"".join(download.streaming_content) == original
+    assert AuditEntry.objects.filter(verb="evidence.download", object_ref=str(evidence.pk), actor=analyst).exists()
+
+    # Another analyst's view is still blurred: a reveal is one person's, recorded under their name.
+    colleague = make_user(ANALYST, username="colleague")
+    client.force_login(colleague)
+    assert 'data-testid="evidence-blurred"' in client.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert client.get(original_url + "?inline=1").status_code == 403
+
+
+def test_a_sensitive_image_pillow_cannot_read_is_hidden_not_shown(as_analyst, analyst):
+    case = workflow.case_claim(case=CaseFactory(category=CategoryFactory(sensitive=True)), actor=analyst)
+    evidence = workflow.evidence_add(case=case, actor=analyst,
+                                     upload=SimpleUploadedFile("x.png", PNG, content_type="image/png"))
+    assert not evidence.preview
+    page = as_analyst.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert "Sensitive image hidden" in page and "<img" not in page.split('id="evidence"')[1].split("</section>")[0]
+    assert as_analyst.get(reverse("evidence-preview", args=[evidence.pk])).status_code == 404
+
+
+def test_an_image_is_blurred_once_its_case_becomes_sensitive(as_analyst, analyst):
+    case = workflow.case_claim(case=CaseFactory(category=CategoryFactory(sensitive=False)), actor=analyst)
+    evidence = workflow.evidence_add(case=case, actor=analyst,
+                                     upload=SimpleUploadedFile("x.png", real_png(), content_type="image/png"))
+    assert not evidence.sensitive and evidence.preview
+    assert as_analyst.get(reverse("evidence-download", args=[evidence.pk]) + "?inline=1").status_code == 200
+    workflow.case_change_category(case=case.pk, category=CategoryFactory(slug="gore", sensitive=True),
+                                  reason="graphic", actor=analyst)
+    page = as_analyst.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert 'data-testid="evidence-blurred"' in page
+    assert as_analyst.get(reverse("evidence-download", args=[evidence.pk]) + "?inline=1").status_code == 403
 
 
 def test_text_evidence_through_the_page_and_as_a_download(as_analyst, analyst):

@@ -7,6 +7,7 @@ helpers give that user the case at that moment: an allowed role then really perf
 """
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 
 from cases.models import CaseStatus
 from tests.factories import CaseFactory, CategoryFactory, EvidenceFactory, user_with_role
@@ -21,6 +22,8 @@ class WorkspaceWorld:
         self.case = case
         self.queue = case.queue
         self.evidence = EvidenceFactory(case=case)
+        self.image = EvidenceFactory(case=case, kind="file", text_extract="", content_type="image/jpeg")
+        self.image.preview.save("previews/walk.jpg", ContentFile(b"\xff\xd8\xff\xe0 walk"), save=True)
         self.helper = user_with_role(ANALYST, username=HELPER_USERNAME)
         CategoryFactory(slug=OTHER_CATEGORY)
 

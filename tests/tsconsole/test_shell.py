@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from tests.factories import CaseFactory, NotificationFactory, QueueFactory
+from tests.factories import CaseFactory, NotificationFactory, QueueFactory, TeamFactory, TeamMembershipFactory
 from tsconsole import roles
 
 pytestmark = pytest.mark.django_db
@@ -24,13 +24,13 @@ def test_demo_user_can_sign_in(client, make_user):
 
 
 def test_login_is_rate_limited(client, make_user, settings):
-    settings.LOGIN_RATE_LIMIT = 3
+    settings.LOGIN_ACCOUNT_RATE_LIMIT = 3
     make_user(roles.ANALYST, username="target")
     for _ in range(3):
         client.post(reverse("login"), {"username": "target", "password": "nope"})
     response = client.post(reverse("login"), {"username": "target", "password": "pw"})
     assert response.status_code == 200
-    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "Too many sign-in attempts" in response.content.decode()
 
 
 def test_navigation_shows_only_what_the_role_may_use(client, support_agent, lead):
@@ -96,3 +96,20 @@ def test_openapi_schema_and_local_swagger_ui(client, analyst):
 def test_healthz_answers_ok(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200 and response.content == b"ok"
+
+
+def test_home_counts_only_the_queues_the_user_may_work(client, analyst, lead):
+    legal = TeamFactory(slug="legal-team")
+    child_safety = QueueFactory(name="Child safety review")
+    child_safety.allowed_teams.add(legal)
+    CaseFactory.create_batch(2, queue=child_safety)
+    CaseFactory(queue=QueueFactory(name="Spam review"))
+    client.force_login(analyst)
+    html = client.get(reverse("home")).content.decode()
+    assert "Spam review" in html
+    assert "Child safety review" not in html
+    # A member of the allowed team, and a lead (who works every queue), see it.
+    TeamMembershipFactory(team=legal, user=analyst)
+    assert "Child safety review" in client.get(reverse("home")).content.decode()
+    client.force_login(lead)
+    assert "Child safety review" in client.get(reverse("home")).content.decode()
