@@ -6,6 +6,8 @@ from django.db import OperationalError
 from django.http import JsonResponse
 from django.template.response import SimpleTemplateResponse
 
+from .api_errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, error_body, is_api
+
 # Paths that answer without a session: the login page itself, health checks, static files,
 # and the API (DRF authenticates tokens itself and answers 401/403 in JSON).
 PUBLIC_PREFIXES = ("/accounts/login/", "/healthz", "/static/", "/api/")
@@ -39,10 +41,10 @@ class DatabaseUnavailableMiddleware:
         return None
 
     def _unavailable(self, request):
-        if request.path.startswith("/api/"):
-            response = JsonResponse({"detail": "The database is unavailable; try again shortly."}, status=503)
+        if is_api(request):
+            response = JsonResponse(error_body(DATABASE_UNAVAILABLE), status=503)
         else:
             response = SimpleTemplateResponse("503.html", status=503)
             response.render()
-        response["Retry-After"] = "5"
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
