@@ -10,6 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.selectors.workspace import require_case_visible
 from tsconsole.api_fields import TextField
 from tsconsole.errors import InvalidInput, NotFound
 from tsconsole.roles import Can
@@ -107,6 +108,7 @@ class CaseDecide(APIView):
 
     @extend_schema(request=DecideSerializer, responses={201: DecisionSerializer})
     def post(self, request, pk):
+        require_case_visible(request.user, pk)
         data = _valid(DecideSerializer, request.data)
         decision = services.case_decide(
             case=pk, actor=request.user, policy=data.get("policy") or None,

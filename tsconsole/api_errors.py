@@ -16,7 +16,6 @@ from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError
 
@@ -81,6 +80,10 @@ def exception_handler(exc, context):
                         headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if isinstance(exc, DatabaseError):
         return None  # a real bug: a 500 (JSON, from server_error below), logged with its traceback
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES on import, and the parser
+    # module imports this one.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     exc = _django_error(exc)
     response = drf_exception_handler(exc, context)
     if response is None:

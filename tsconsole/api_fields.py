@@ -7,9 +7,9 @@ serializer gets the rule without declaring its fields. (SlugField, EmailField, U
 RegexField input is held by their own patterns.)
 """
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from rest_framework import serializers
-from rest_framework.validators import ProhibitNullCharactersValidator
 
 from .validators import free_text, single_line
 

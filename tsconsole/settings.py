@@ -217,6 +217,11 @@ SPECTACULAR_SETTINGS = {
         "DecisionGroundEnum": "enforcement.models.DecisionGround",
         "ActionStatusEnum": "enforcement.models.ActionStatus",
         "ActionTypeEnum": "enforcement.models.ActionType",
+        "SubjectKindEnum": "cases.models.Subject.Kind",
+        "EvidenceKindEnum": "cases.models.Evidence.Kind",
+        "EscalationSeverityEnum": "cases.models.EscalationSeverity",
+        "EscalationStatusEnum": "cases.models.Escalation.Status",
+        "CaseStatusEnum": "cases.models.CaseStatus",
     },
 }
 

@@ -184,6 +184,7 @@ class _CaseAction(APIView):
     input_serializer: type[serializers.Serializer] | None = None
 
     def post(self, request, pk):
+        selectors.require_case_visible(request.user, pk)
         data = {}
         if self.input_serializer is not None:
             serializer = self.input_serializer(data=request.data)
@@ -279,6 +280,7 @@ class CaseNotes(APIView):
 
     @extend_schema(request=CaseNoteInputSerializer, responses={201: NoteSerializer})
     def post(self, request, pk):
+        selectors.require_case_visible(request.user, pk)
         serializer = CaseNoteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         note = workflow.note_add(case=pk, body=serializer.validated_data["body"], actor=request.user)
@@ -303,6 +305,7 @@ class CaseEvidence(APIView):
         responses={201: EvidenceSerializer},
     )
     def post(self, request, pk):
+        selectors.require_case_visible(request.user, pk)
         serializer = CaseEvidenceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
