@@ -4,10 +4,12 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from tsconsole.filters import FilterSet
+
 from .models import Case, CaseStatus, Category, Priority, Queue
 
 
-class CaseFilter(django_filters.FilterSet):
+class CaseFilter(FilterSet):
     """Cases by status, queue, assignee, priority, category (with its subcategories), tag and
     opening time. `assignee` takes a username, `me`, or `none` (unassigned)."""
 

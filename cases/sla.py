@@ -1,8 +1,29 @@
 """SLA targets: due times are computed from the queue's targets for the case's priority."""
 
+import logging
 from datetime import datetime, timedelta
 
 from .models import Case, QueueSla
+
+logger = logging.getLogger(__name__)
+
+# The longest SLA target a queue may set: a year. Far beyond any real target, and far enough from
+# the end of the calendar that due times (now + target + time on hold) are always dates.
+MAX_SLA_MINUTES = 365 * 24 * 60
+
+
+def target_usable(target: QueueSla) -> bool:
+    """A target within the bounds the configuration service enforces. Rows saved before the bounds
+    existed (or written behind the service) may not be: they are logged and treated as no target,
+    so one bad row never stops intake, the sweep or a page for every other queue."""
+    ok = all(
+        isinstance(minutes, int) and 0 < minutes <= MAX_SLA_MINUTES
+        for minutes in (target.first_touch_minutes, target.resolution_minutes)
+    )
+    if not ok:
+        logger.error("SLA target %s (queue %s, P%s) is out of bounds (1..%s minutes); it is ignored until fixed",
+                     target.pk, target.queue_id, target.priority, MAX_SLA_MINUTES)
+    return ok
 
 
 def sla_target(queue_id: int, priority: int) -> QueueSla | None:
@@ -16,7 +37,7 @@ def due_times(queue_id: int, priority: int, start: datetime, *, paused_seconds: 
     {(queue_id, priority): QueueSla} loaded once, spares a query per case when many are timed at once.
     """
     target = targets.get((queue_id, priority)) if targets is not None else sla_target(queue_id, priority)
-    if target is None:
+    if target is None or not target_usable(target):
         return None, None
     shift = timedelta(seconds=paused_seconds)
     return (

@@ -10,8 +10,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.selectors.workspace import require_case_visible
+from tsconsole.api_fields import TextField
 from tsconsole.errors import InvalidInput, NotFound
 from tsconsole.roles import Can
+from tsconsole.validators import SINGLE_LINE_MESSAGE, has_control_characters
 
 from . import selectors, services
 from .models import MAX_DURATION_HOURS, VISIBILITY_FORMS, ActionType, DecisionGround, EnforcementAction
@@ -44,11 +47,11 @@ class ActionInputSerializer(serializers.Serializer):
 class DecideSerializer(serializers.Serializer):
     policy = serializers.SlugField(required=False, allow_blank=True, help_text="Default: the case category's policy.")
     actions = ActionInputSerializer(many=True, allow_empty=False)
-    rationale = serializers.CharField(max_length=TEXT, help_text="Internal; never shown to the user.")
-    statement = serializers.CharField(required=False, allow_blank=True, max_length=TEXT)
+    rationale = TextField(max_length=TEXT, help_text="Internal; never shown to the user.")
+    statement = TextField(required=False, allow_blank=True, max_length=TEXT)
     macro = serializers.SlugField(required=False, allow_blank=True)
-    macro_values = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=2000), required=False)
-    departure_reason = serializers.CharField(required=False, allow_blank=True, max_length=TEXT)
+    macro_values = serializers.DictField(child=TextField(allow_blank=True, max_length=2000), required=False)
+    departure_reason = TextField(required=False, allow_blank=True, max_length=TEXT)
     ground = serializers.ChoiceField(choices=DecisionGround.choices, required=False)
 
 
@@ -105,6 +108,7 @@ class CaseDecide(APIView):
 
     @extend_schema(request=DecideSerializer, responses={201: DecisionSerializer})
     def post(self, request, pk):
+        require_case_visible(request.user, pk)
         data = _valid(DecideSerializer, request.data)
         decision = services.case_decide(
             case=pk, actor=request.user, policy=data.get("policy") or None,
@@ -125,15 +129,15 @@ class CaseDecide(APIView):
 
 
 class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=TEXT, default="")
+    comment = TextField(required=False, allow_blank=True, max_length=TEXT, default="")
 
 
 class RequiredCommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=TEXT)
+    comment = TextField(max_length=TEXT)
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=TEXT)
+    reason = TextField(max_length=TEXT)
 
 
 class ActionApprove(APIView):
@@ -200,6 +204,9 @@ class SubjectStatus(APIView):
     def get(self, request, kind, external_id):
         if kind not in ("account", "content"):
             raise InvalidInput("The kind is \"account\" or \"content\".", field_errors={"kind": ["account or content"]})
+        if has_control_characters(external_id):
+            raise InvalidInput("An external id has no control characters (such as NUL) in it.",
+                               field_errors={"external_id": [SINGLE_LINE_MESSAGE]})
         found = selectors.subject_status(kind, external_id)
         if found is None:
             raise NotFound(f"No {kind} with external id {external_id!r} is known.")

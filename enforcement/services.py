@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, CaseStatus, Source, Subject
+from cases.selectors.workspace import require_case_visible
 from cases.services.events import EventRow, Verb, case_lock, case_transition, event_record, events_record
 from cases.services.outcomes import reporters_notify
 from tsconsole.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -324,6 +325,7 @@ def case_decide(
     if not can(actor, "case.work"):
         raise NotAllowed("Your role does not allow deciding cases.")
     case_id = case.pk if isinstance(case, Case) else int(case)
+    require_case_visible(actor, case_id)  # a case in another team's queue answers like a missing one
     with transaction.atomic():
         case = case_lock(case_id)
         if case.status not in selectors.DECIDABLE:

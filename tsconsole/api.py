@@ -1,29 +1,13 @@
-"""API plumbing shared by every app: the error format and the token endpoint."""
+"""API plumbing shared by every app: the token endpoint (the error shape is in api_errors.py)."""
 
-from django.db import DatabaseError, OperationalError
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import signin
-from .errors import DomainError
-
-
-def exception_handler(exc, context):
-    """Errors are `{"detail": ...}` (plus field errors); domain errors keep their status code."""
-    if isinstance(exc, DomainError):
-        body = {"detail": exc.message}
-        if exc.field_errors:
-            body["errors"] = exc.field_errors
-        return Response(body, status=exc.status_code)
-    if isinstance(exc, OperationalError):
-        return Response({"detail": "The database is unavailable; try again shortly."}, status=503)
-    if isinstance(exc, DatabaseError):
-        return None  # a real bug: let it surface as a 500 and be logged
-    return drf_exception_handler(exc, context)
+from .errors import InvalidInput
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -55,7 +39,7 @@ class TokenView(APIView):
         user = authenticate(request, username=username, password=serializer.validated_data["password"])
         if user is None or not user.is_active:
             attempt.failed()
-            return Response({"detail": "Unknown username or wrong password."}, status=status.HTTP_400_BAD_REQUEST)
+            raise InvalidInput("Unknown username or wrong password.")
         attempt.succeeded()
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})

@@ -8,6 +8,7 @@ from django.http import HttpResponse, JsonResponse
 from django.template.response import SimpleTemplateResponse
 from django.utils.html import format_html
 
+from .api_errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, error_body, is_api
 from .validators import control_character, control_free, describe
 
 # Paths that answer without a session: the login page itself, health checks, static files,
@@ -43,12 +44,12 @@ class DatabaseUnavailableMiddleware:
         return None
 
     def _unavailable(self, request):
-        if request.path.startswith("/api/"):
-            response = JsonResponse({"detail": "The database is unavailable; try again shortly."}, status=503)
+        if is_api(request):
+            response = JsonResponse(error_body(DATABASE_UNAVAILABLE), status=503)
         else:
             response = SimpleTemplateResponse("503.html", status=503)
             response.render()
-        response["Retry-After"] = "5"
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
 

@@ -185,14 +185,20 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "tsconsole@localhost")
 
 REST_FRAMEWORK = {
+    # Token first: its `WWW-Authenticate: Token` makes a missing or bad token a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "tsconsole.api_parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "tsconsole.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "tsconsole.api_schema.AutoSchema",
+    "EXCEPTION_HANDLER": "tsconsole.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -211,6 +217,11 @@ SPECTACULAR_SETTINGS = {
         "DecisionGroundEnum": "enforcement.models.DecisionGround",
         "ActionStatusEnum": "enforcement.models.ActionStatus",
         "ActionTypeEnum": "enforcement.models.ActionType",
+        "SubjectKindEnum": "cases.models.Subject.Kind",
+        "EvidenceKindEnum": "cases.models.Evidence.Kind",
+        "EscalationSeverityEnum": "cases.models.EscalationSeverity",
+        "EscalationStatusEnum": "cases.models.Escalation.Status",
+        "CaseStatusEnum": "cases.models.CaseStatus",
     },
 }
 

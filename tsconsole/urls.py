@@ -31,3 +31,9 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("enforcement.urls")),
 ]
+
+# Under /api/ these answer JSON in the API's one error shape; elsewhere Django's pages.
+handler400 = "tsconsole.api_errors.bad_request"
+handler403 = "tsconsole.api_errors.permission_denied"
+handler404 = "tsconsole.api_errors.page_not_found"
+handler500 = "tsconsole.api_errors.server_error"

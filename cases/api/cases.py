@@ -7,12 +7,12 @@ Actions answer 409 with a message when the case is in the wrong state or held by
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tsconsole.errors import NotFound
+from tsconsole.api_fields import LineField, TextField
+from tsconsole.api_pagination import IdCursorPagination
 from tsconsole.roles import Can
 
 from ..filters import CaseFilter
@@ -133,11 +133,8 @@ class CaseDetailSerializer(CaseSerializer):
         return data
 
 
-class CaseCursorPagination(CursorPagination):
-    ordering = "-id"
+class CaseCursorPagination(IdCursorPagination):
     page_size = selectors.LIST_PAGE_SIZE
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class CaseList(generics.ListAPIView):
@@ -168,7 +165,7 @@ def _visible_case(request, pk, *, detail: bool = False) -> Case:
         qs = qs.prefetch_related("notes__author", "evidence__captured_by")
     case = qs.first()
     if case is None:
-        raise NotFound(f"Case {pk} does not exist or is not in a queue you may work.")
+        raise selectors.case_not_found(pk)
     return case
 
 
@@ -187,6 +184,7 @@ class _CaseAction(APIView):
     input_serializer: type[serializers.Serializer] | None = None
 
     def post(self, request, pk):
+        selectors.require_case_visible(request.user, pk)
         data = {}
         if self.input_serializer is not None:
             serializer = self.input_serializer(data=request.data)
@@ -199,16 +197,16 @@ class _CaseAction(APIView):
 
 
 class CaseResolveInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = TextField(max_length=2000)
 
 
 class CaseReleaseInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = TextField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class CaseHoldInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
-    helper = serializers.CharField(required=False, help_text="Username of the person asked for help.")
+    reason = TextField(max_length=2000)
+    helper = LineField(required=False, help_text="Username of the person asked for help.")
     team = serializers.SlugField(required=False, help_text="Slug of the team asked for help.")
 
     def validate(self, attrs):
@@ -218,8 +216,8 @@ class CaseHoldInputSerializer(serializers.Serializer):
 
 
 class CaseHandoffInputSerializer(serializers.Serializer):
-    to = serializers.CharField(help_text="Username of the colleague who takes the case.")
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    to = LineField(help_text="Username of the colleague who takes the case.")
+    reason = TextField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 @extend_schema(request=CaseReleaseInputSerializer, responses=CaseSerializer)
@@ -272,7 +270,7 @@ class CaseResolve(_CaseAction):
 
 
 class CaseNoteInputSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=workflow.NOTE_MAX_CHARS)
+    body = TextField(max_length=workflow.NOTE_MAX_CHARS)
 
 
 class CaseNotes(APIView):
@@ -282,6 +280,7 @@ class CaseNotes(APIView):
 
     @extend_schema(request=CaseNoteInputSerializer, responses={201: NoteSerializer})
     def post(self, request, pk):
+        selectors.require_case_visible(request.user, pk)
         serializer = CaseNoteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         note = workflow.note_add(case=pk, body=serializer.validated_data["body"], actor=request.user)
@@ -290,9 +289,9 @@ class CaseNotes(APIView):
 
 class CaseEvidenceInputSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, help_text="multipart/form-data upload.")
-    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
+    text = TextField(required=False, allow_blank=True, trim_whitespace=False,
                                  help_text="A pasted text extract (instead of a file).")
-    description = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    description = TextField(required=False, allow_blank=True, max_length=500, default="")
 
 
 class CaseEvidence(APIView):
@@ -306,6 +305,7 @@ class CaseEvidence(APIView):
         responses={201: EvidenceSerializer},
     )
     def post(self, request, pk):
+        selectors.require_case_visible(request.user, pk)
         serializer = CaseEvidenceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

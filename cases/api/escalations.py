@@ -6,16 +6,17 @@ field errors; the services decide all of it.
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tsconsole.api_fields import LineField, TextField
+from tsconsole.api_pagination import IdCursorPagination
 from tsconsole.errors import NotFound
 from tsconsole.roles import Can
 
 from ..models import Escalation, EscalationNotification, EscalationSeverity
 from ..selectors import escalations as selectors
-from ..selectors.workspace import case_for_user
+from ..selectors.workspace import case_for_user, case_not_found
 from ..services import escalations as services
 
 
@@ -60,27 +61,27 @@ class EscalationDetailSerializer(EscalationSerializer):
 class EscalateSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=EscalationSeverity.values)
     team = serializers.SlugField(help_text="Slug of the target team: leads, child-safety, legal, security, policy, …")
-    summary = serializers.CharField(max_length=services.SUMMARY_MAX)
+    summary = TextField(max_length=services.SUMMARY_MAX)
     impacted_ids = serializers.ListField(
-        child=serializers.CharField(max_length=services.ID_MAX), required=False, default=list,
+        child=LineField(max_length=services.ID_MAX), required=False, default=list,
         max_length=services.MAX_IMPACTED_IDS,
     )
     evidence_links = serializers.ListField(
-        child=serializers.CharField(max_length=services.LINK_MAX), required=False, default=list,
+        child=LineField(max_length=services.LINK_MAX), required=False, default=list,
         max_length=services.MAX_EVIDENCE_LINKS,
     )
-    recommended_next_steps = serializers.CharField(
+    recommended_next_steps = TextField(
         max_length=services.TEXT_MAX, required=False, allow_blank=True, default="",
     )
 
 
 class FindingsSerializer(serializers.Serializer):
-    findings = serializers.CharField(max_length=services.TEXT_MAX)
+    findings = TextField(max_length=services.TEXT_MAX)
 
 
 class ResolveSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=[value for value, _ in services.Outcome.CHOICES])
-    instructions = serializers.CharField(
+    instructions = TextField(
         max_length=services.TEXT_MAX, required=False, allow_blank=True, default="",
         help_text="Required when the outcome is return_to_review.",
     )
@@ -101,18 +102,15 @@ class CaseEscalate(APIView):
     @extend_schema(request=EscalateSerializer, responses={201: EscalationSerializer})
     def post(self, request, pk):
         if case_for_user(request.user, pk) is None:
-            raise NotFound(f"Case {pk} does not exist or is not in a queue you may work.")
+            raise case_not_found(pk)
         serializer = EscalateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         escalation = services.case_escalate(case=pk, actor=request.user, **serializer.validated_data)
         return Response(EscalationSerializer(escalation).data, status=status.HTTP_201_CREATED)
 
 
-class EscalationCursorPagination(CursorPagination):
-    ordering = "-id"
+class EscalationCursorPagination(IdCursorPagination):
     page_size = selectors.PAGE_SIZE
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class EscalationList(generics.ListAPIView):

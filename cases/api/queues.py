@@ -1,11 +1,14 @@
 """Queues over the API: the caller's queues with their counts, claiming the next case, and queue
 configuration (settings, teams, SLA targets) for leads."""
 
+from decimal import Decimal
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tsconsole.api_fields import ModelSerializer
 from tsconsole.errors import NotFound
 from tsconsole.models import Team
 from tsconsole.roles import Can
@@ -13,26 +16,36 @@ from tsconsole.roles import Can
 from ..models import Priority, Queue, QueueSla
 from ..selectors import workspace as selectors
 from ..services import queue_config, workflow
+from ..sla import MAX_SLA_MINUTES
 from .cases import CaseSerializer
 
 
-class QueueSlaSerializer(serializers.ModelSerializer):
+class QueueSlaSerializer(ModelSerializer):
     priority = serializers.ChoiceField(choices=Priority.choices)
-    first_touch_minutes = serializers.IntegerField(min_value=1)
-    resolution_minutes = serializers.IntegerField(min_value=1)
+    first_touch_minutes = serializers.IntegerField(min_value=1, max_value=MAX_SLA_MINUTES)
+    resolution_minutes = serializers.IntegerField(min_value=1, max_value=MAX_SLA_MINUTES)
+
+    def validate(self, attrs):
+        # A queue's targets are replaced as a whole, so each target is whole even in a PATCH.
+        missing = [name for name in self.fields if name not in attrs]
+        if missing:
+            raise serializers.ValidationError({name: ["This field is required."] for name in missing})
+        return attrs
 
     class Meta:
         model = QueueSla
         fields = ["priority", "first_touch_minutes", "resolution_minutes"]
 
 
-class QueueSerializer(serializers.ModelSerializer):
+class QueueSerializer(ModelSerializer):
     """A queue's configuration. `allowed_teams` empty: everyone who works cases may work it."""
 
     allowed_teams = serializers.SlugRelatedField(slug_field="slug", many=True, queryset=Team.objects.all(),
                                                  required=False)
     sla_targets = QueueSlaSerializer(many=True, required=False)
     claim_timeout_minutes = serializers.IntegerField(min_value=0, max_value=24 * 60, required=False)
+    complexity_weight = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
+                                                 required=False)
 
     class Meta:
         model = Queue

@@ -7,19 +7,21 @@ instantiating a DRF serializer per item, which costs about ten times as much (it
 deep-copied for every instance). The messages and error shape are DRF's.
 """
 
-import json
 import re
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ParseError, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.fields import SkipField, empty
-from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from rest_framework.views import APIView
 
+from tsconsole.api_fields import LineField, TextField
+from tsconsole.api_parsers import JSONParser
+from tsconsole.api_schema import ErrorSerializer
+from tsconsole.errors import InvalidInput
 from tsconsole.roles import Can
 
 from ..models import Signal, Source, Subject
@@ -32,29 +34,11 @@ LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
-class PayloadTooLarge(APIException):
-    status_code = 413
-    default_detail = f"The request body is over {MAX_BODY_BYTES // (1024 * 1024)} MB: send fewer reports per request."
-    default_code = "payload_too_large"
+class IntakeJSONParser(JSONParser):
+    """The API's strict JSON parser with this endpoint's own, larger size limit."""
 
-
-def _no_constants(name):
-    raise ValueError(f"{name} is not valid JSON")
-
-
-class IntakeJSONParser(BaseParser):
-    """Strict JSON (no NaN or Infinity) read straight from the request stream with its own size limit."""
-
-    media_type = "application/json"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        raw = stream.read(MAX_BODY_BYTES + 1)
-        if len(raw) > MAX_BODY_BYTES:
-            raise PayloadTooLarge()
-        try:
-            return json.loads(raw, parse_constant=_no_constants)
-        except ValueError as exc:  # JSONDecodeError and undecodable bytes alike
-            raise ParseError(f"JSON parse error - {exc}")
+    max_bytes = MAX_BODY_BYTES
+    too_large_hint = "send fewer reports per request"
 
 
 class StrictFloatField(serializers.FloatField):
@@ -84,18 +68,18 @@ class SignalsSerializer(serializers.Serializer):
     """Linking signals of an account. Send SHA-256 hex digests where you can; raw values are hashed
     (HMAC-SHA256) on arrival and never stored."""
 
-    email_hash = serializers.CharField(max_length=320, required=False, allow_blank=True)
-    device_ids = serializers.ListField(child=serializers.CharField(max_length=500), max_length=50, required=False)
-    ips = serializers.ListField(child=serializers.CharField(max_length=100), max_length=50, required=False)
-    payment_fingerprints = serializers.ListField(child=serializers.CharField(max_length=500), max_length=20,
+    email_hash = LineField(max_length=320, required=False, allow_blank=True)
+    device_ids = serializers.ListField(child=LineField(max_length=500), max_length=50, required=False)
+    ips = serializers.ListField(child=LineField(max_length=100), max_length=50, required=False)
+    payment_fingerprints = serializers.ListField(child=LineField(max_length=500), max_length=20,
                                                  required=False)
 
 
 class AccountSerializer(serializers.Serializer):
     """An account on the platform, keyed by its external id."""
 
-    external_id = serializers.CharField(max_length=200)
-    handle = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    external_id = LineField(max_length=200)
+    handle = LineField(max_length=200, required=False, allow_blank=True)
     follower_count = StrictIntegerField(min_value=0, max_value=10**12, required=False, allow_null=True)
     verified = StrictBooleanField(required=False, allow_null=True)
     account_type = serializers.ChoiceField(choices=Subject.AccountType.choices, required=False, allow_blank=True)
@@ -114,7 +98,7 @@ class SubjectSerializer(AccountSerializer):
 
     kind = serializers.ChoiceField(choices=Subject.Kind.choices)
     content_type = serializers.ChoiceField(choices=Subject.ContentType.choices, required=False, allow_blank=True)
-    text = serializers.CharField(max_length=20000, required=False, allow_blank=True, trim_whitespace=False)
+    text = TextField(max_length=20000, required=False, allow_blank=True, trim_whitespace=False)
     url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
     author = AccountSerializer(required=False, allow_null=True)
 
@@ -130,13 +114,13 @@ class SubjectSerializer(AccountSerializer):
 class ReporterSerializer(serializers.Serializer):
     """Who sent the notice (DSA Art. 16: the notifier's name and email, unless the notice concerns CSAM)."""
 
-    external_id = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    external_id = LineField(max_length=200, required=False, allow_blank=True)
+    name = LineField(max_length=200, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
 
 
 class ClassifierSerializer(serializers.Serializer):
-    label = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    label = LineField(max_length=120, required=False, allow_blank=True)
     score = StrictFloatField(min_value=0, max_value=1, required=False, allow_null=True)
 
 
@@ -144,11 +128,11 @@ class ReportSerializer(serializers.Serializer):
     """One notice about a subject. (`source`, `external_id`) is the idempotency key."""
 
     source = serializers.ChoiceField(choices=Source.choices)
-    external_id = serializers.CharField(max_length=200, help_text="Your id of this report, unique per source.")
-    category = serializers.CharField(max_length=80, help_text="A category slug from GET /api/v1/categories/.")
+    external_id = LineField(max_length=200, help_text="Your id of this report, unique per source.")
+    category = LineField(max_length=80, help_text="A category slug from GET /api/v1/categories/.")
     subject = SubjectSerializer()
     reporter = ReporterSerializer(required=False, allow_null=True)
-    description = serializers.CharField(max_length=10000, required=False, allow_blank=True, trim_whitespace=False)
+    description = TextField(max_length=10000, required=False, allow_blank=True, trim_whitespace=False)
     classifier = ClassifierSerializer(required=False, allow_null=True)
     received_at = serializers.DateTimeField(required=False, allow_null=True,
                                             help_text="When the platform received the notice (default: now).")
@@ -156,9 +140,9 @@ class ReportSerializer(serializers.Serializer):
                                       help_text="BCP 47 tag, e.g. en or pt-BR.")
     territory = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, allow_blank=True,
                                        help_text="ISO 3166-1 alpha-2 country code.")
-    explanation = serializers.CharField(max_length=10000, required=False, allow_blank=True,
+    explanation = TextField(max_length=10000, required=False, allow_blank=True,
                                         help_text="Why the notifier considers the content illegal (DSA Art. 16).")
-    exact_location = serializers.CharField(max_length=1000, required=False, allow_blank=True,
+    exact_location = LineField(max_length=1000, required=False, allow_blank=True,
                                            help_text="Exact electronic location, e.g. the URL (DSA Art. 16).")
     good_faith_statement = StrictBooleanField(required=False, allow_null=True,
                                               help_text="The notifier confirmed good faith (DSA Art. 16).")
@@ -194,11 +178,6 @@ class BulkResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     duplicates = serializers.IntegerField()
     errors = serializers.IntegerField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.DictField(required=False)
 
 
 # --------------------------------------------------------------------------- validation
@@ -381,29 +360,25 @@ class ReportIntake(APIView):
         if isinstance(data, list):
             return self._bulk(request, data)
         if not isinstance(data, dict):
-            return Response({"detail": "Send a report object or a list of report objects."},
-                            status=status.HTTP_400_BAD_REQUEST)
+            raise InvalidInput("Send a report object or a list of report objects.")
         report, errors = validate(data)
         if errors:
-            return Response({"detail": "The report has errors; nothing was stored.", "errors": errors},
-                            status=status.HTTP_400_BAD_REQUEST)
+            raise InvalidInput("The report has errors; nothing was stored.", field_errors=errors)
         outcome = intake.report_ingest(report, actor=request.user)
         code = status.HTTP_201_CREATED if outcome.status == Outcome.CREATED else status.HTTP_200_OK
         return Response(outcome.body(), status=code)
 
     def _bulk(self, request, data: list):
         if not data:
-            return Response({"detail": f"The list is empty: send 1 to {MAX_BATCH} reports."},
-                            status=status.HTTP_400_BAD_REQUEST)
+            raise InvalidInput(f"The list is empty: send 1 to {MAX_BATCH} reports.")
         if len(data) > MAX_BATCH:
-            return Response({"detail": f"{len(data)} reports in one request: send at most {MAX_BATCH}; nothing was "
-                                       "stored.", "errors": {"non_field_errors": [f"At most {MAX_BATCH} items."]}},
-                            status=status.HTTP_400_BAD_REQUEST)
+            raise InvalidInput(f"{len(data)} reports in one request: send at most {MAX_BATCH}; nothing was stored.",
+                               field_errors={"non_field_errors": [f"At most {MAX_BATCH} items."]})
         not_objects = {str(i): [f"Expected a report object, got {type(v).__name__ if v is not None else 'null'}."]
                        for i, v in enumerate(data) if not isinstance(v, dict)}
         if not_objects:
-            return Response({"detail": "Every item of the list must be a report object; nothing was stored.",
-                             "errors": not_objects}, status=status.HTTP_400_BAD_REQUEST)
+            raise InvalidInput("Every item of the list must be a report object; nothing was stored.",
+                               field_errors=not_objects)
         parsed = [validate(item) for item in data]
         valid = [report for report, _ in parsed if report is not None]
         outcomes = iter(intake.reports_ingest(valid, actor=request.user) if valid else [])

@@ -5,13 +5,14 @@ from django.contrib.auth import get_user_model
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
+from tsconsole.api_fields import ModelSerializer
 from tsconsole.roles import INTEGRATION, Can
 
 from ..models import Category, Queue, RoutingRule, Source, TrustedFlagger
 from ..services import routing_config
 
 
-class RoutingRuleSerializer(serializers.ModelSerializer):
+class RoutingRuleSerializer(ModelSerializer):
     """A routing rule: reports matching every condition set go to `queue`. Empty conditions match anything;
     `category` matches that category and all below it; `language` "pt" also matches "pt-BR"."""
 
@@ -63,7 +64,7 @@ class RoutingRuleDetail(_RuleMixin, generics.RetrieveUpdateDestroyAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TrustedFlaggerSerializer(serializers.ModelSerializer):
+class TrustedFlaggerSerializer(ModelSerializer):
     """A trusted flagger (DSA Art. 22). `user` is the integration account whose API token it uses;
     `areas` are the category slugs of its expertise (each covers the categories below it)."""
 

@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from tsconsole.filters import FilterSet, IdFilter
 from tsconsole.models import Team, TeamMembership
 from tsconsole.roles import can
 
@@ -23,7 +24,7 @@ CASE_PANEL_LIMIT = 10
 ACTIVE = (Escalation.Status.OPEN, Escalation.Status.ACKNOWLEDGED)
 
 
-class EscalationFilter(django_filters.FilterSet):
+class EscalationFilter(FilterSet):
     """Shared by the escalations page and GET /api/v1/escalations/."""
 
     status = django_filters.ChoiceFilter(
@@ -34,7 +35,7 @@ class EscalationFilter(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(
         field_name="team", queryset=Team.objects.order_by("name"), to_field_name="slug", empty_label="Any team",
     )
-    case = django_filters.NumberFilter(field_name="case_id")
+    case = IdFilter(field_name="case_id")
 
     class Meta:
         model = Escalation

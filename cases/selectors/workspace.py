@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
+from tsconsole.errors import NotFound
 from tsconsole.models import Team, TeamMembership
 from tsconsole.roles import CAPABILITIES, can
 
@@ -35,6 +36,7 @@ from ..models import (
     Subject,
     SubjectSignal,
 )
+from ..sla import target_usable
 
 # How many rows each case-page list shows: lists are capped so the page stays flat as cases grow.
 CASE_PAGE_REPORTS = 25
@@ -110,6 +112,17 @@ def case_visible(user, case_id: int) -> bool:
     return Case.objects.filter(case_access_q(user), pk=case_id).exists()
 
 
+def case_not_found(case_id) -> NotFound:
+    """The one answer for a case that does not exist and for one the user may not see, so that
+    nobody learns from the difference which ids exist in other teams' queues."""
+    return NotFound(f"Case {case_id} does not exist or is not in a queue you may work.")
+
+
+def require_case_visible(user, case_id: int) -> None:
+    if not case_visible(user, case_id):
+        raise case_not_found(case_id)
+
+
 def case_workers():
     """Active people who may work cases (for hand-off and hold-for-help pickers)."""
     worker_roles = Group.objects.filter(name__in=CAPABILITIES["case.work"])
@@ -133,6 +146,8 @@ def _at_risk_q(queue_ids, now) -> Q:
     never = Q(pk__isnull=True)  # an always-false start for the ORs (a primary key is never null)
     resolution, first_touch = never, never
     for sla in QueueSla.objects.filter(queue_id__in=queue_ids):
+        if not target_usable(sla):
+            continue
         scope = Q(queue_id=sla.queue_id, priority=sla.priority)
         resolution |= scope & Q(resolution_due_at__lte=now + timedelta(minutes=sla.resolution_minutes) * AT_RISK_REMAINING)
         first_touch |= scope & Q(first_touch_due_at__lte=now + timedelta(minutes=sla.first_touch_minutes) * AT_RISK_REMAINING)

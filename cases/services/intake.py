@@ -49,7 +49,7 @@ from tsconsole.errors import Conflict, InvalidInput
 from ..models import CaseStatus, Category, Queue, QueueSla, RoutingRule, Signal, Subject, TrustedFlagger
 from ..priority import PriorityFacts, assess
 from ..routing import RoutingTable, descendants
-from ..sla import apply_due_times, due_times
+from ..sla import apply_due_times, due_times, target_usable
 from . import intake_store as store
 from .events import actor_kind, events_record
 
@@ -195,7 +195,7 @@ class IntakeContext:
             categories={c.slug: c for c in infos},
             categories_by_id={c.id: c for c in infos},
             routing=RoutingTable.load(tree),
-            sla_targets={(s.queue_id, s.priority): s for s in QueueSla.objects.all()},
+            sla_targets={(s.queue_id, s.priority): s for s in QueueSla.objects.all() if target_usable(s)},
             flaggers_by_user={user_id: by_id[fid] for user_id, fid in users.items()},
             flaggers_by_id=by_id,
         )

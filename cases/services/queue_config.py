@@ -6,7 +6,9 @@ from tsconsole.errors import Conflict, InvalidInput
 from tsconsole.services import audit_record
 
 from ..models import Priority, Queue, QueueSla
+from ..sla import MAX_SLA_MINUTES
 
+TARGET_KEYS = ("priority", "first_touch_minutes", "resolution_minutes")
 QUEUE_FIELDS = (
     "slug", "name", "description", "complexity_weight", "claim_timeout_minutes", "pause_sla_on_hold",
     "raise_priority_on_breach", "is_active", "position",
@@ -14,9 +16,16 @@ QUEUE_FIELDS = (
 
 
 def _check_targets(targets: list[dict]) -> None:
+    """Each target names a priority and both minutes, within 1..MAX_SLA_MINUTES (a partial update
+    replaces the whole list, so a target with a key left out is refused, not half-applied)."""
     seen = set()
     for target in targets:
-        priority = target["priority"]
+        priority = target.get("priority")
+        missing = [key for key in TARGET_KEYS if target.get(key) is None]
+        if missing:
+            raise InvalidInput(
+                f"Each SLA target needs {', '.join(TARGET_KEYS)}; missing {', '.join(missing)}.",
+                field_errors={"sla_targets": [f"Missing {', '.join(missing)}."]})
         if priority not in Priority.values:
             raise InvalidInput("SLA targets are per priority 0–3.", field_errors={"sla_targets": ["Unknown priority."]})
         if priority in seen:
@@ -27,6 +36,11 @@ def _check_targets(targets: list[dict]) -> None:
             raise InvalidInput(
                 f"P{priority}: the first-touch target must be positive and no longer than the resolution target.",
                 field_errors={"sla_targets": [f"P{priority}: first touch must be > 0 and ≤ resolution."]},
+            )
+        if target["resolution_minutes"] > MAX_SLA_MINUTES:
+            raise InvalidInput(
+                f"P{priority}: SLA targets are at most {MAX_SLA_MINUTES} minutes (a year).",
+                field_errors={"sla_targets": [f"P{priority}: at most {MAX_SLA_MINUTES} minutes."]},
             )
 
 

@@ -1,7 +1,7 @@
 """Intake configuration by admins: routing rules and the trusted-flagger register. Every change is audited;
 intake picks it up at its next report (see `cases.services.intake.intake_context`)."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from tsconsole.errors import InvalidInput
 from tsconsole.services import audit_record
@@ -83,13 +83,21 @@ def trusted_flagger_save(*, actor, data: dict, flagger: TrustedFlagger | None = 
         raise InvalidInput("A trusted flagger needs a name and the authority that awarded the status.",
                            field_errors={k: ["This field is required."] for k in ("name", "awarding_authority")
                                          if not getattr(flagger, k).strip()})
-    with transaction.atomic():
-        flagger.save()
-        if "areas" in data:
-            flagger.areas.set(data["areas"])
-        audit_record(actor=actor, verb="trusted_flagger.registered" if created else "trusted_flagger.changed",
-                     object_type="trusted_flagger", object_ref=flagger.pk,
-                     data={"before": before, "after": _flagger_summary(flagger)})
+    taken = InvalidInput(
+        "This integration account already sends for another trusted flagger; link a different account or "
+        "unlink it there first.", field_errors={"user": ["Already linked to another trusted flagger."]})
+    if flagger.user_id and TrustedFlagger.objects.filter(user_id=flagger.user_id).exclude(pk=flagger.pk).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            flagger.save()
+            if "areas" in data:
+                flagger.areas.set(data["areas"])
+            audit_record(actor=actor, verb="trusted_flagger.registered" if created else "trusted_flagger.changed",
+                         object_type="trusted_flagger", object_ref=flagger.pk,
+                         data={"before": before, "after": _flagger_summary(flagger)})
+    except IntegrityError:  # the account was linked elsewhere between the check and the save
+        raise taken
     return flagger
 
 

@@ -38,7 +38,7 @@ from ..models import (
     evidence_storage,
 )
 from ..previews import blurred_preview
-from ..selectors.workspace import case_visible, queue_workable, user_may_work_queue
+from ..selectors.workspace import case_visible, queue_workable, require_case_visible, user_may_work_queue
 from ..transitions import check_transition
 from .events import (
     EventRow,
@@ -82,10 +82,8 @@ def _require_text(value, field: str, label: str, *, limit: int = REASON_MAX_CHAR
 def _lock_visible(case, actor) -> Case:
     """Lock the case for this transaction after checking the actor may see it."""
     case_id = _case_id(case)
-    locked = case_lock(case_id)
-    if not case_visible(actor, case_id):
-        raise NotAllowed(f"You may not work on case {case_id}: its queue is not one of your teams' queues.")
-    return locked
+    require_case_visible(actor, case_id)  # before the lock: a missing case answers the same
+    return case_lock(case_id)
 
 
 def _require_unresolved(case: Case, doing: str) -> None:
@@ -187,8 +185,7 @@ def case_claim_next(*, queue: Queue | str, actor) -> Case | None:
 def case_claim(*, case, actor) -> Case:
     """Claim one particular open, unassigned case (from search or a link) with the same conditional UPDATE."""
     case_id = _case_id(case)
-    if not case_visible(actor, case_id):
-        raise NotAllowed(f"You may not work on case {case_id}: its queue is not one of your teams' queues.")
+    require_case_visible(actor, case_id)
     if _claim("", {"case_id": case_id}, pick=False, actor=actor, data={"next": False}) is None:
         current = Case.objects.select_related("assignee").filter(pk=case_id).first()
         if current is None:

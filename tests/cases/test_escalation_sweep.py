@@ -136,7 +136,8 @@ def test_sweep_query_count_stays_flat(django_assert_max_num_queries):
     for _ in range(10):
         escalate()
     # One ladder per team per run, then a few statements per escalation paged.
-    with django_assert_max_num_queries(5 + 10 * 5):
+    # (plus a savepoint per escalation, so that one the sweep cannot handle is skipped alone)
+    with django_assert_max_num_queries(5 + 10 * 7):
         assert escalation_sweep(now=NOW + HOUR)["escalations"] == 10
 
 

@@ -219,7 +219,7 @@ def test_lone_surrogates_and_nul_characters_are_refused(client):
     body = json.dumps(report(description="ok \ud800 no", subject={"kind": "account", "external_id": "a\u0000b"}))
     errors = client.post(URL, body, content_type="application/json").json()["errors"]
     assert errors["description"] == ["Surrogate characters are not allowed: U+D800."]
-    assert errors["subject"]["external_id"] == ["Null characters are not allowed."]
+    assert errors["subject"]["external_id"] == ["Control characters (NUL, tab, line breaks and the like) are not allowed here."]
 
 
 def test_nan_is_not_json(client):

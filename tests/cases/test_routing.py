@@ -170,7 +170,7 @@ def test_admin_changes_and_deletes_a_rule(admin_api):
 ])
 def test_bad_rules_are_refused_naming_the_field(admin_api, data, field):
     response = admin_api.post(RULES, data, format="json")
-    assert response.status_code == 400 and field in response.json()
+    assert response.status_code == 400 and field in response.json()["errors"]
     assert RoutingRule.objects.count() == 4
 
 
@@ -207,7 +207,7 @@ def test_admin_registers_a_trusted_flagger(admin_api, integration):
 def test_flagger_user_must_be_an_integration_account(admin_api, analyst):
     response = admin_api.post(FLAGGERS, {"name": "X", "awarding_authority": "DSC", "user": analyst.username},
                               format="json")
-    assert response.status_code == 400 and "user" in response.json()
+    assert response.status_code == 400 and "user" in response.json()["errors"]
 
 
 def test_changing_areas_changes_what_ranks_up(admin_api, api_as, integration):

@@ -217,9 +217,9 @@ def test_action_input_errors_are_400_with_field_errors(api_as, analyst):
     case = workflow.case_claim(case=CaseFactory(), actor=analyst)
     client = api_as(analyst)
     response = client.post(reverse("api-case-hold", args=[case.pk]), {"reason": "x"}, format="json")
-    assert response.status_code == 400 and "helper" in response.json()
+    assert response.status_code == 400 and "helper" in response.json()["errors"]
     response = client.post(reverse("api-case-resolve", args=[case.pk]), {}, format="json")
-    assert response.status_code == 400 and "reason" in response.json()
+    assert response.status_code == 400 and "reason" in response.json()["errors"]
     response = client.post(reverse("api-case-handoff", args=[case.pk]), {"to": "ghost"}, format="json")
     assert response.status_code == 400 and "to" in response.json()["errors"]
 
