@@ -156,3 +156,14 @@ def test_the_admin_login_shares_the_budget(client, make_user, limits):
     response = client.post("/admin/login/", {"username": "root", "password": "pw"})
     assert response.status_code == 200 and "Too many sign-in attempts" in response.content.decode()
     assert client.session["_auth_user_id"] != str(root.pk)
+
+
+def test_a_lockout_is_audited_once(client, make_user, limits):
+    from tsconsole.models import AuditEntry
+
+    make_user(roles.ANALYST, username="analyst2")
+    for _ in range(6):
+        login(client, "\uff41nalyst2", "wrong")
+    entry = AuditEntry.objects.get(verb="signin.locked_account")
+    assert entry.object_ref == "analyst2" and entry.data["address"] == "127.0.0.1" and entry.actor is None
+    assert AuditEntry.objects.filter(verb="signin.locked_address").count() == 1  # 6th try passed the address limit
