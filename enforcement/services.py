@@ -21,7 +21,7 @@ from cases.services.outcomes import reporters_notify
 from tsconsole.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tsconsole.models import OutboxMessage, WebhookEndpoint
 from tsconsole.roles import can
-from tsconsole.services import audit_record, notification_create, outbox_enqueue_many, outbox_publish
+from tsconsole.services import Notice, audit_record, outbox_enqueue_many, outbox_publish, users_notify
 
 from . import selectors
 from .models import (
@@ -413,13 +413,15 @@ def _ask_for_approval(case: Case, actions: list[EnforcementAction], *, proposer,
     """Tell the leads who may approve it that a decision is waiting, so the two-person rule does
     not leave the case sitting unseen on the Approvals page."""
     labels = ", ".join(ActionType(a.action_type).label.lower() for a in actions)
-    for lead in selectors.approvers_for(case, proposer=proposer):
-        notification_create(
+    users_notify([
+        Notice(
             user=lead, kind="enforcement.awaiting_approval", url=reverse("enforcement-approvals"),
             title=f"{proposer.get_username()} asks for approval on case {case.pk}",
             body=f"{labels} ({'; '.join(reasons)})",
-            dedupe_key=f"decision{actions[0].decision_ref}:proposed:{lead.pk}",
+            key=f"decision{actions[0].decision_ref}:proposed:{lead.pk}",
         )
+        for lead in selectors.approvers_for(case, proposer=proposer)
+    ])
 
 
 # --------------------------------------------------------------------------- approve / reject
@@ -468,11 +470,11 @@ def decision_approve(*, action, actor, comment: str = "") -> list[EnforcementAct
             "decision": str(actions[0].decision_ref), "actions": _summary(actions), "comment": comment,
             "proposer": proposer.get_username(),
         })
-        notification_create(
+        users_notify([Notice(
             user=proposer, kind="enforcement.approved", url=_case_url(case.pk),
             title=f"{actor.get_username()} approved your decision on case {case.pk}", body=comment,
-            dedupe_key=f"decision{actions[0].decision_ref}:approved",
-        )
+            key=f"decision{actions[0].decision_ref}:approved",
+        )])
     return actions
 
 
@@ -492,11 +494,11 @@ def decision_reject(*, action, actor, comment: str) -> list[EnforcementAction]:
             "decision": str(actions[0].decision_ref), "actions": _summary(actions), "comment": comment,
             "proposer": proposer.get_username(),
         })
-        notification_create(
+        users_notify([Notice(
             user=proposer, kind="enforcement.rejected", url=_case_url(case.pk),
             title=f"{actor.get_username()} rejected your decision on case {case.pk}", body=comment,
-            dedupe_key=f"decision{actions[0].decision_ref}:rejected",
-        )
+            key=f"decision{actions[0].decision_ref}:rejected",
+        )])
     return actions
 
 

@@ -1,12 +1,14 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
 from . import signin
 from .models import OutboxMessage
 
 
-class RateLimitedLoginForm(AuthenticationForm):
-    """The sign-in form, throttled per account and per client address (tsconsole/signin.py)."""
+class ThrottledSignin:
+    """Mixin for authentication forms: each attempt is counted per account and per client address
+    (tsconsole/signin.py) before the password is checked."""
 
     def clean(self):
         try:
@@ -20,6 +22,14 @@ class RateLimitedLoginForm(AuthenticationForm):
             raise
         attempt.succeeded()
         return cleaned
+
+
+class RateLimitedLoginForm(ThrottledSignin, AuthenticationForm):
+    """The console's sign-in form."""
+
+
+class ThrottledAdminLoginForm(ThrottledSignin, AdminAuthenticationForm):
+    """The Django admin's sign-in form: the same budget as the console's, so it is no side door."""
 
 
 class OutboxFilterForm(forms.Form):

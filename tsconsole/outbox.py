@@ -49,7 +49,7 @@ from django.utils import timezone
 
 from .errors import Conflict, InvalidInput, NotFound
 from .models import OutboxMessage
-from .services import audit_record, notification_create
+from .services import Notice, audit_record, users_notify
 
 log = logging.getLogger(__name__)
 
@@ -232,11 +232,11 @@ def _deliver_in_app(message: OutboxMessage) -> None:
     user = get_user_model().objects.filter(pk=int(user_id)).first() if valid_id else None
     if user is None:
         raise DeliveryFailed(f"User {user_id!r} does not exist.", permanent=True)
-    # Idempotent by dedupe key: a repeated delivery adds no second notification.
-    notification_create(
-        user=user, title=str(payload.get("title") or message.topic), body=str(payload.get("body") or ""),
-        url=str(payload.get("url") or ""), kind=message.topic[:60], dedupe_key=message.idempotency_key,
-    )
+    # Idempotent by key: a repeated delivery adds no second notification.
+    users_notify([Notice(
+        user=user, kind=message.topic, title=str(payload.get("title") or message.topic),
+        body=str(payload.get("body") or ""), url=str(payload.get("url") or ""), key=message.idempotency_key,
+    )])
 
 
 CHANNELS = {

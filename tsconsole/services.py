@@ -6,11 +6,14 @@ change that caused it was committed.
 
 import json
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .bulk import chunks, values_sql
+from .links import absolute_url
 from .models import AuditEntry, Notification, OutboxMessage, WebhookEndpoint
 
 
@@ -32,28 +35,36 @@ def outbox_enqueue(
         raise
 
 
+def _outbox_rows(messages: list[dict]) -> list[tuple]:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    pending = str(OutboxMessage.Status.PENDING)
+    return [
+        (m["topic"], m["channel"], getattr(m.get("endpoint"), "pk", None), m.get("recipient", ""),
+         json.dumps(m["payload"]), m["idempotency_key"], pending, 0, now, "", now)
+        for m in messages
+    ]
+
+
+def _outbox_insert(rows: list[tuple]) -> tuple[str, list]:
+    values, params = values_sql(rows)
+    return (
+        f"INSERT INTO {OutboxMessage._meta.db_table} (topic, channel, endpoint_id, recipient, payload, "
+        f"idempotency_key, status, attempts, next_attempt_at, last_error, created_at) VALUES {values} "
+        f"ON CONFLICT (idempotency_key) DO NOTHING", params,
+    )
+
+
 def outbox_enqueue_many(messages: list[dict], *, batch_size: int = 1000) -> int:
     """`outbox_enqueue` for many rows in a few statements (sweeps that notify thousands at once).
 
     Each dict holds outbox_enqueue's keyword arguments; `idempotency_key` is required. Keys that
     exist already are skipped, as with outbox_enqueue. Returns how many rows were offered.
     """
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    table = OutboxMessage._meta.db_table
-    pending = str(OutboxMessage.Status.PENDING)
-    rows = [
-        (m["topic"], m["channel"], getattr(m.get("endpoint"), "pk", None), m.get("recipient", ""),
-         json.dumps(m["payload"]), m["idempotency_key"], pending, 0, now, "", now)
-        for m in messages
-    ]
+    rows = _outbox_rows(messages)
     for chunk in chunks(rows, batch_size):
-        values, params = values_sql(chunk)
+        sql, params = _outbox_insert(chunk)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (topic, channel, endpoint_id, recipient, payload, idempotency_key, status, "
-                f"attempts, next_attempt_at, last_error, created_at) VALUES {values} "
-                f"ON CONFLICT (idempotency_key) DO NOTHING", params,
-            )
+            cursor.execute(sql, params)
     return len(rows)
 
 
@@ -71,18 +82,57 @@ def outbox_publish(*, topic: str, payload: dict, key: str) -> list[OutboxMessage
     return messages
 
 
-def notification_create(*, user, title: str, body: str = "", url: str = "", kind: str = "",
-                        dedupe_key: str | None = None) -> Notification | None:
-    """An in-app notification; with a dedupe_key, a second call for the same key adds nothing."""
-    if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
-        return None
-    try:
-        with transaction.atomic():
-            return Notification.objects.create(
-                user=user, title=title[:200], body=body, url=url, kind=kind, dedupe_key=dedupe_key
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell one person: in the console, and by email too when `email` is set.
+    `key` makes it idempotent: telling the same notice twice adds nothing."""
+
+    user: object
+    kind: str
+    title: str
+    key: str
+    body: str = ""
+    url: str = ""
+    email: bool = False
+
+
+def users_notify(notices: Iterable[Notice], *, also: Iterable[dict] = (), batch_size: int = 1000) -> int:
+    """The one way a person is notified. Each notice becomes an in-app Notification (unread badge)
+    at once and, when it asks for one and the person has an address, an email through the outbox.
+    `also` takes outbox messages of the same event (a chat post) so that they are written with it.
+
+    Runs in the caller's transaction. Per batch one statement writes both kinds of row (the
+    notifications in a data-modifying CTE of the outbox INSERT), so a sweep that tells thousands
+    of people costs what its outbox insert alone cost. Returns how many rows were offered.
+    """
+    notices = [notice for notice in notices if notice.user is not None and notice.user.is_active]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    in_app = [
+        (n.user.pk, n.title[:200], n.body, n.url[:300], n.kind[:60], f"{n.key}:in_app"[:200], now)
+        for n in notices
+    ]
+    messages = [
+        dict(topic=n.kind, channel=OutboxMessage.Channel.EMAIL, recipient=n.user.email,
+             idempotency_key=f"{n.key}:email", payload={"subject": n.title, "body": f"{n.body}\n\n{absolute_url(n.url)}"})
+        for n in notices if n.email and n.user.email
+    ] + list(also)
+    outbox = _outbox_rows(messages)
+    notification_batches, outbox_batches = list(chunks(in_app, batch_size)), list(chunks(outbox, batch_size))
+    for index in range(max(len(notification_batches), len(outbox_batches))):
+        statement, params = "", []
+        if index < len(notification_batches):
+            values, params = values_sql(notification_batches[index])
+            statement = (
+                f"INSERT INTO {Notification._meta.db_table} (user_id, title, body, url, kind, dedupe_key, created_at) "
+                f"VALUES {values} ON CONFLICT (dedupe_key) DO NOTHING"
             )
-    except IntegrityError:
-        return None
+        if index < len(outbox_batches):
+            insert, outbox_params = _outbox_insert(outbox_batches[index])
+            statement = f"WITH notified AS ({statement}) {insert}" if statement else insert
+            params = params + outbox_params
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+    return len(in_app) + len(outbox)
 
 
 def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from .services import audit_record
+
 LOCKOUT_MESSAGE = (
     "Too many sign-in attempts for this account or from this address. "
     "Wait {minutes} minutes and try again, or ask an administrator to check the account."
@@ -116,10 +118,20 @@ class Attempt:
 def begin(request, username: str) -> Attempt:
     """Take one slot per counter for an attempt, or raise SigninLocked (checking nothing)."""
     window = settings.LOGIN_RATE_WINDOW_SECONDS
-    account = f"signin:account:{_digest(normalise_username(username))}"
-    address = f"signin:address:{_digest(address_key(client_address(request)))}"
+    name, network = normalise_username(username), address_key(client_address(request))
+    account = f"signin:account:{_digest(name)}"
+    address = f"signin:address:{_digest(network)}"
     account_count = _take(account, window)
     address_count = _take(address, window)
+    # The first refused attempt of a window is audited (once, not per try), so an administrator
+    # sees which account or address was locked out and when.
+    for scope, count, limit, subject in (
+        ("account", account_count, settings.LOGIN_ACCOUNT_RATE_LIMIT, name),
+        ("address", address_count, settings.LOGIN_ADDRESS_RATE_LIMIT, network),
+    ):
+        if count == limit + 1:
+            audit_record(actor=None, verb=f"signin.locked_{scope}", object_type=scope, object_ref=subject[:200],
+                         data={"address": network, "attempts": limit, "window_seconds": window})
     if account_count > settings.LOGIN_ACCOUNT_RATE_LIMIT or address_count > settings.LOGIN_ADDRESS_RATE_LIMIT:
         raise SigninLocked(retry_after=window)  # at most one window: the counters expire with it
     return Attempt(account_key=account, address_key=address)

@@ -5,6 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views, views_outbox
 from .api import TokenView
+from .forms import ThrottledAdminLoginForm
+
+admin.site.login_form = ThrottledAdminLoginForm
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -22,7 +22,7 @@ from tsconsole.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tsconsole.links import absolute_url
 from tsconsole.models import OutboxMessage, Team, TeamMembership
 from tsconsole.roles import LEAD, can, users_with_role
-from tsconsole.services import outbox_enqueue_many
+from tsconsole.services import Notice, users_notify
 
 from ..models import Case, CaseEvent, CaseStatus, Escalation, EscalationNotification, EscalationSeverity
 from ..selectors.workspace import require_case_visible
@@ -137,19 +137,12 @@ def _page(escalation: Escalation, step: int, recipients: list, now) -> list:
     )
     body = f"{escalation.summary}\n\n{deadline}"
     url = _escalation_url(escalation.pk)
+    notices = [
+        Notice(user=by_id[user_id], kind="escalation.page", key=f"escalation-notification:{row_id}", title=title,
+               body=body, url=url, email=True)
+        for row_id, user_id in inserted
+    ]
     messages = []
-    for row_id, user_id in inserted:
-        user = by_id[user_id]
-        key = f"escalation-notification:{row_id}"
-        messages.append(dict(
-            topic="escalation.page", channel=OutboxMessage.Channel.IN_APP, idempotency_key=f"{key}:in_app",
-            payload={"user_id": user.pk, "title": title, "body": body, "url": url},
-        ))
-        if user.email:
-            messages.append(dict(
-                topic="escalation.page", channel=OutboxMessage.Channel.EMAIL, recipient=user.email,
-                idempotency_key=f"{key}:email", payload={"subject": title, "body": f"{body}\n\n{absolute_url(url)}"},
-            ))
     if escalation.team.chat_webhook_url:
         first = min(row_id for row_id, _ in inserted)
         names = ", ".join(sorted(_who(by_id[user_id]) for _, user_id in inserted))
@@ -158,7 +151,7 @@ def _page(escalation: Escalation, step: int, recipients: list, now) -> list:
             idempotency_key=f"escalation-notification:{first}:slack",
             payload={"text": f"{title}. Paged: {names}.\n{escalation.summary}\n{absolute_url(url)}"},
         ))
-    outbox_enqueue_many(messages)
+    users_notify(notices, also=messages)
     return [by_id[user_id] for _, user_id in inserted]
 
 
@@ -310,15 +303,10 @@ def _acknowledge(escalation: Escalation, actor, now) -> list[str]:
 
 
 def _tell(users, *, topic: str, key: str, title: str, body: str, url: str, email: bool = False) -> None:
-    messages = []
-    for user in {u.pk: u for u in users if u is not None and u.is_active}.values():
-        messages.append(dict(topic=topic, channel=OutboxMessage.Channel.IN_APP, idempotency_key=f"{key}:in_app:u{user.pk}",
-                             payload={"user_id": user.pk, "title": title, "body": body, "url": url}))
-        if email and user.email:
-            messages.append(dict(topic=topic, channel=OutboxMessage.Channel.EMAIL, recipient=user.email,
-                                 idempotency_key=f"{key}:email:u{user.pk}",
-                                 payload={"subject": title, "body": f"{body}\n\n{absolute_url(url)}"}))
-    outbox_enqueue_many(messages)
+    users_notify([
+        Notice(user=user, kind=topic, key=f"{key}:u{user.pk}", title=title, body=body, url=url, email=email)
+        for user in {u.pk: u for u in users if u is not None}.values()
+    ])
 
 
 def _people_to_update(escalation: Escalation, actor) -> list:

@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from tsconsole.links import absolute_url
 from tsconsole.models import OutboxMessage, Team, TeamMembership
-from tsconsole.services import outbox_enqueue_many
+from tsconsole.services import Notice, users_notify
 
 from ..models import Case, CaseEvent, CaseStatus, Queue, QueueSla, SlaCrossing, sla_pending_q
 from ..sla import apply_due_times, target_usable
@@ -552,18 +552,11 @@ def _notify(crossings, cases, queues, raised, now) -> int:
         {cases[c.case_id]["assignee_id"] for c in announced if cases[c.case_id]["assignee_id"]}
     )
     leads_by_queue, channels_by_queue = _queue_recipients({cases[c.case_id]["queue_id"] for c in announced})
-    messages = []
+    notices, messages = [], []
 
     def tell(user, *, topic, key, title, body, url, email):
-        messages.append(dict(
-            topic=topic, channel=OutboxMessage.Channel.IN_APP, idempotency_key=f"{key}:in_app:u{user.pk}",
-            payload={"user_id": user.pk, "title": title, "body": body, "url": url},
-        ))
-        if email and user.email:
-            messages.append(dict(
-                topic=topic, channel=OutboxMessage.Channel.EMAIL, recipient=user.email,
-                idempotency_key=f"{key}:email:u{user.pk}", payload={"subject": title, "body": f"{body}\n\n{absolute_url(url)}"},
-            ))
+        notices.append(Notice(user=user, kind=topic, key=f"{key}:u{user.pk}", title=title, body=body, url=url,
+                              email=email))
 
     digests = defaultdict(list)
     for c in announced:
@@ -606,7 +599,7 @@ def _notify(crossings, cases, queues, raised, now) -> int:
                 topic="sla.breached", channel=OutboxMessage.Channel.SLACK, recipient=team.chat_webhook_url,
                 idempotency_key=f"sla:q{queue_id}:breached:{first}:slack:t{team.pk}", payload={"text": text},
             ))
-    return outbox_enqueue_many(messages)
+    return users_notify(notices, also=messages)
 
 
 def _digest_lines(group, cases) -> str:

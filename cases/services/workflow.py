@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.template.defaultfilters import filesizeformat
@@ -20,9 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tsconsole.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from tsconsole.models import Notification, Team, TeamMembership
+from tsconsole.models import Team, TeamMembership
 from tsconsole.roles import can
-from tsconsole.services import audit_record, notification_create
+from tsconsole.services import Notice, audit_record, users_notify
 
 from .. import sla
 from ..models import (
@@ -257,12 +258,13 @@ def release_idle_claims(*, now=None) -> list[int]:
                      CaseStatus.OPEN, {"previous_assignee_id": assignee_id, "timeout_minutes": timeout}, now)
             for case_id, assignee_id, timeout in rows
         ])
-        Notification.objects.bulk_create([
-            Notification(user_id=assignee_id, kind="case.claim_expired", url=_case_url(case_id),
-                         title=f"Case {case_id} went back to its queue after {timeout} idle minutes",
-                         dedupe_key=f"case{case_id}:claim_expired:{now.isoformat()}")
+        assignees = get_user_model().objects.in_bulk({assignee_id for _, assignee_id, _ in rows if assignee_id})
+        users_notify([
+            Notice(user=assignees.get(assignee_id), kind="case.claim_expired", url=_case_url(case_id),
+                   title=f"Case {case_id} went back to its queue after {timeout} idle minutes",
+                   key=f"case{case_id}:claim_expired:{now.isoformat()}")
             for case_id, assignee_id, timeout in rows if assignee_id
-        ], ignore_conflicts=True)
+        ])
     return [case_id for case_id, _, _ in rows]
 
 
@@ -607,11 +609,12 @@ def case_hold(*, case, reason: str, actor, helper=None, team=None) -> Case:
             "sla_paused": case.sla_paused_at is not None})
         recipients = [helper] if helper else [
             m.user for m in TeamMembership.objects.filter(team=team).select_related("user").exclude(user=actor)]
-        for person in recipients:
-            notification_create(
-                user=person, kind="case.help", url=_case_url(case.pk),
-                title=f"{_who(actor)} asks for your help on case {case.pk}", body=reason,
-                dedupe_key=f"case{case.pk}:help:{now.isoformat()}:{person.pk}")
+        users_notify([
+            Notice(user=person, kind="case.help", url=_case_url(case.pk),
+                   title=f"{_who(actor)} asks for your help on case {case.pk}", body=reason,
+                   key=f"case{case.pk}:help:{now.isoformat()}:{person.pk}")
+            for person in recipients
+        ])
     return case
 
 
@@ -663,10 +666,10 @@ def case_handoff(*, case, to_user, actor, reason: str = "") -> Case:
         case.save(update_fields=["assignee", "claimed_at", *_touch(case, now)])
         event_record(case, verb="handed_off", actor=actor, at=now, data={
             "from": _who(previous), "to": _who(to_user), "reason": reason})
-        notification_create(
+        users_notify([Notice(
             user=to_user, kind="case.handoff", url=_case_url(case.pk),
             title=f"{_who(actor)} handed case {case.pk} to you", body=reason,
-            dedupe_key=f"case{case.pk}:handoff:{now.isoformat()}")
+            key=f"case{case.pk}:handoff:{now.isoformat()}")])
     return case
 
 

@@ -10,7 +10,7 @@ from cases.services.escalations import case_escalate, escalation_acknowledge, es
 from tests.cases.test_intake_concurrency import run_together
 from tests.factories import CaseFactory, TeamFactory, TeamMembershipFactory, UserFactory, user_with_role
 from tsconsole import roles
-from tsconsole.models import OutboxMessage
+from tsconsole.models import Notification, OutboxMessage
 
 NOW = timezone.now().replace(microsecond=0)
 HOUR = timedelta(hours=1)  # the Sev2 acknowledgement window
@@ -74,11 +74,11 @@ def test_the_ladder_climbs_one_step_per_deadline_until_the_top_then_repeats_it()
     assert "idle" not in {name for _, name in expected}  # members off the rota are never paged
     # Each page: in-app and email to each person, one chat post per step.
     pages = EscalationNotification.objects.filter(escalation=escalation).count()
-    assert OutboxMessage.objects.filter(topic="escalation.page", channel="in_app").count() == pages
+    assert Notification.objects.filter(kind="escalation.page").count() == pages
     assert OutboxMessage.objects.filter(topic="escalation.page", channel="email").count() == pages
     assert OutboxMessage.objects.filter(topic="escalation.page", channel="slack").count() == 6
-    later = OutboxMessage.objects.filter(channel="in_app", payload__user_id=people["p2"].pk).get()
-    assert "is not acknowledged" in later.payload["title"]
+    later = Notification.objects.get(kind="escalation.page", user=people["p2"])
+    assert "is not acknowledged" in later.title
 
 
 @pytest.mark.django_db
@@ -151,7 +151,7 @@ def test_two_sweeps_at_once_page_each_step_once(exclusive):
 
     for escalation in escalations:
         assert paged(escalation) == [(1, "p1"), (2, "p2")]
-    assert OutboxMessage.objects.filter(topic="escalation.page", channel="in_app").count() == 16
+    assert Notification.objects.filter(kind="escalation.page").count() == 16
     assert CaseEvent.objects.filter(verb="escalation_paged").count() == 8
 
 

@@ -17,7 +17,7 @@ from cases.sla import apply_due_times, sla_pause
 from tests.factories import CaseFactory, QueueSlaFactory, TeamFactory, TeamMembershipFactory, UserFactory
 from tsconsole import roles
 from tsconsole.errors import Conflict, InvalidInput, NotAllowed
-from tsconsole.models import OutboxMessage
+from tsconsole.models import Notification, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -69,10 +69,10 @@ def test_escalating_sends_the_package_and_pages_the_first_on_call(claimed, analy
 
     page = EscalationNotification.objects.get()
     assert (page.step, page.recipient) == (1, security.first_oncall)
-    in_app = OutboxMessage.objects.get(channel="in_app")
-    assert in_app.payload["user_id"] == security.first_oncall.pk
-    assert in_app.payload["url"] == f"/escalations/{escalation.pk}/"
-    assert in_app.idempotency_key == f"escalation-notification:{page.pk}:in_app"
+    in_app = Notification.objects.get(kind="escalation.page")
+    assert in_app.user == security.first_oncall
+    assert in_app.url == f"/escalations/{escalation.pk}/"
+    assert in_app.dedupe_key == f"escalation-notification:{page.pk}:in_app"
     assert OutboxMessage.objects.get(channel="email").recipient == security.first_oncall.email
     chat = OutboxMessage.objects.get(channel="slack")
     assert chat.recipient == security.chat_webhook_url and "first-oncall" in chat.payload["text"]
@@ -85,7 +85,7 @@ def test_email_and_chat_links_carry_the_sites_address(claimed, analyst, security
     assert OutboxMessage.objects.get(channel="email").payload["body"].endswith(link)
     assert OutboxMessage.objects.get(channel="slack").payload["text"].endswith(link)
     # In-app links stay paths: they open inside the console.
-    assert OutboxMessage.objects.get(channel="in_app").payload["url"] == f"/escalations/{escalation.pk}/"
+    assert Notification.objects.get(kind="escalation.page").url == f"/escalations/{escalation.pk}/"
 
 
 @pytest.mark.parametrize("severity, minutes", [("sev1", 15), ("sev2", 60), ("sev3", 240), ("sev4", 1440)])
@@ -112,7 +112,7 @@ def test_a_bad_package_is_refused_with_the_field_and_writes_nothing(analyst, cla
     assert field in refused.value.field_errors
     claimed.refresh_from_db()
     assert claimed.status == CaseStatus.IN_REVIEW
-    assert not Escalation.objects.exists() and not OutboxMessage.objects.exists()
+    assert not Escalation.objects.exists() and not OutboxMessage.objects.exists() and not Notification.objects.exists()
 
 
 def test_a_case_escalates_once_at_a_time(analyst, claimed, security):
@@ -160,8 +160,8 @@ def test_acknowledging_stops_paging_and_tells_the_escalator(analyst, claimed, se
     assert (escalation.acknowledged_by, escalation.next_notify_at) == (responder, None)
     event = CaseEvent.objects.get(verb="escalation_acknowledged")
     assert event.data["seconds_to_ack"] == 300 and event.data["within_deadline"] is True
-    told = OutboxMessage.objects.get(topic="escalation.acknowledged")
-    assert told.payload["user_id"] == analyst.pk
+    told = Notification.objects.get(kind="escalation.acknowledged")
+    assert told.user == analyst
 
     with pytest.raises(Conflict, match="already acknowledged by first-oncall"):
         escalation_acknowledge(escalation=escalation.pk, actor=responder)
@@ -195,7 +195,7 @@ def test_findings_are_appended_signed_and_acknowledge_an_open_escalation(analyst
     assert escalation.findings.index("Device seen") < escalation.findings.index("All created")
     events = CaseEvent.objects.filter(verb="escalation_findings_added").order_by("id")
     assert [e.data["acknowledged"] for e in events] == [True, False]
-    assert OutboxMessage.objects.filter(topic="escalation.findings").count() == 2
+    assert Notification.objects.filter(kind="escalation.findings").count() == 2
 
     with pytest.raises(InvalidInput):
         escalation_add_findings(escalation=escalation.pk, findings=" ", actor=member)
@@ -222,8 +222,8 @@ def test_resolving_returns_the_case_to_its_analyst_with_instructions(analyst, cl
     assert (event.from_status, event.to_status) == ("escalated", "in_review")
     assert event.data["instructions"] == "Confirmed takeover: suspend all three."
     told = OutboxMessage.objects.filter(topic="escalation.resolved")
-    assert {m.channel for m in told} == {"in_app", "email"}
-    assert told.get(channel="in_app").payload["user_id"] == analyst.pk
+    assert {m.channel for m in told} == {"email"}
+    assert Notification.objects.get(kind="escalation.resolved").user == analyst
 
     with pytest.raises(Conflict, match="already resolved by first-oncall"):
         escalation_resolve(escalation=escalation.pk, outcome=Outcome.DECIDE, actor=member)

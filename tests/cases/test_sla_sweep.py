@@ -16,7 +16,7 @@ from tests.factories import (
     TeamMembershipFactory,
     UserFactory,
 )
-from tsconsole.models import OutboxMessage
+from tsconsole.models import Notification, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -86,8 +86,8 @@ def test_each_mark_is_crossed_once_in_order(queue):
 
     # The assignee heard of each crossing once: in-app for all four, email for the two breaches.
     messages = OutboxMessage.objects.filter(topic__startswith="sla.")
-    assert messages.filter(channel="in_app").count() == 4
-    assert all(m.payload["user_id"] == owner.pk for m in messages.filter(channel="in_app"))
+    notices = Notification.objects.filter(kind__startswith="sla.")
+    assert notices.count() == 4 and all(n.user_id == owner.pk for n in notices)
     emails = messages.filter(channel="email")
     assert emails.count() == 2 and {m.recipient for m in emails} == {owner.email}
     assert f"/cases/{case.pk}/" in emails.first().payload["body"]
@@ -101,8 +101,8 @@ def test_a_case_found_past_both_marks_records_both_and_is_announced_once(queue):
 
     assert marks(case) == [(RESOLUTION, AT_RISK), (RESOLUTION, BREACHED)]  # first touch met: no marks
     assert (result.at_risk, result.breached) == (1, 1)
-    in_app = OutboxMessage.objects.filter(channel="in_app")
-    assert in_app.count() == 1 and "missed its resolution target" in in_app.get().payload["title"]
+    in_app = Notification.objects.all()
+    assert in_app.count() == 1 and "missed its resolution target" in in_app.get().title
 
 
 def test_resolved_and_clockless_cases_are_left_alone(queue):
@@ -196,7 +196,7 @@ def test_a_queue_may_raise_priority_on_breach_one_step(queue):
     case.refresh_from_db()
     assert case.priority == 1
     assert SlaCrossing.objects.filter(case=case, level=BREACHED).count() == 2
-    assert OutboxMessage.objects.filter(channel="in_app").count() == 0  # unassigned, no leads anywhere
+    assert not Notification.objects.exists()  # unassigned, no leads anywhere
 
 
 def test_unassigned_cases_go_to_the_queue_leads_as_one_digest(queue):
@@ -208,18 +208,16 @@ def test_unassigned_cases_go_to_the_queue_leads_as_one_digest(queue):
 
     sla_sweep(now=minutes(61))  # first touch breached on all three
 
-    in_app = OutboxMessage.objects.filter(channel="in_app")
-    assert in_app.count() == 1
-    digest = in_app.get()
-    assert digest.payload["user_id"] == lead.pk
-    assert digest.payload["title"] == "3 unassigned cases in Sweep queue missed their first touch target"
-    assert all(f"Case #{c.pk}" in digest.payload["body"] for c in cases)
+    digest = Notification.objects.get()
+    assert digest.user_id == lead.pk
+    assert digest.title == "3 unassigned cases in Sweep queue missed their first touch target"
+    assert all(f"Case #{c.pk}" in digest.body for c in cases)
     assert OutboxMessage.objects.filter(channel="email", recipient=lead.email).count() == 1
     chat = OutboxMessage.objects.get(channel="slack")
     assert chat.recipient == team.chat_webhook_url and "3 case(s) in Sweep queue" in chat.payload["text"]
 
     sla_sweep(now=minutes(61))
-    assert OutboxMessage.objects.count() == 3  # nothing new on a re-run
+    assert OutboxMessage.objects.count() == 2 and Notification.objects.count() == 1  # nothing new on a re-run
 
 
 def test_queues_open_to_everyone_fall_back_to_the_leads_team(queue):
@@ -229,9 +227,9 @@ def test_queues_open_to_everyone_fall_back_to_the_leads_team(queue):
 
     sla_sweep(now=minutes(46))
 
-    message = OutboxMessage.objects.get(channel="in_app")
-    assert message.payload["user_id"] == on_call.pk
-    assert message.payload["title"] == f"Unassigned case #{case.pk} is past 75% of its first touch target"
+    message = Notification.objects.get()
+    assert message.user_id == on_call.pk
+    assert message.title == f"Unassigned case #{case.pk} is past 75% of its first touch target"
     assert not OutboxMessage.objects.filter(channel="email").exists()  # at risk: in-app only
 
 

@@ -261,7 +261,7 @@ def test_in_app_creates_one_notification_even_when_delivered_twice():
     [notification] = Notification.objects.filter(user=user)
     assert (notification.title, notification.body, notification.url, notification.kind) == (
         "Case 9 breached first touch", "P1 in general", "/cases/9/", "sla.breach")
-    assert notification.dedupe_key == message.idempotency_key
+    assert notification.dedupe_key == f"{message.idempotency_key}:in_app"
 
 
 @pytest.mark.django_db

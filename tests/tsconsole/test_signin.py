@@ -144,3 +144,26 @@ def test_address_key_and_username_normalisation():
     assert signin.address_key("2001:db8::1") == signin.address_key("2001:db8::ffff:1") == "2001:db8::/64"
     assert signin.address_key("::ffff:192.0.2.1") == "192.0.2.1"
     assert signin.normalise_username("\uff41nalyst2") == signin.normalise_username("Analyst2 ") == "analyst2"
+
+
+def test_the_admin_login_shares_the_budget(client, make_user, limits):
+    """Anonymous visitors are sent to the console's login, but a signed-in analyst reaches the
+    admin's own form and could try an admin's password there: it spends the same budget."""
+    root = make_user(roles.ADMIN, username="root", is_staff=True, is_superuser=True)
+    client.force_login(make_user(roles.ANALYST, username="curious"))
+    for _ in range(3):
+        client.post("/admin/login/", {"username": "root", "password": "wrong"})
+    response = client.post("/admin/login/", {"username": "root", "password": "pw"})
+    assert response.status_code == 200 and "Too many sign-in attempts" in response.content.decode()
+    assert client.session["_auth_user_id"] != str(root.pk)
+
+
+def test_a_lockout_is_audited_once(client, make_user, limits):
+    from tsconsole.models import AuditEntry
+
+    make_user(roles.ANALYST, username="analyst2")
+    for _ in range(6):
+        login(client, "\uff41nalyst2", "wrong")
+    entry = AuditEntry.objects.get(verb="signin.locked_account")
+    assert entry.object_ref == "analyst2" and entry.data["address"] == "127.0.0.1" and entry.actor is None
+    assert AuditEntry.objects.filter(verb="signin.locked_address").count() == 1  # 6th try passed the address limit
