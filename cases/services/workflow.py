@@ -24,7 +24,7 @@ from tsconsole.roles import can
 from tsconsole.services import audit_record, notification_create
 
 from .. import sla
-from ..models import Case, CaseEvent, CaseStatus, Category, Evidence, Note, Priority, Queue, Tag
+from ..models import Case, CaseEvent, CaseKind, CaseStatus, Category, Evidence, Note, Priority, Queue, Tag
 from ..selectors.workspace import case_visible, queue_workable, user_may_work_queue
 from ..transitions import check_transition
 from .events import actor_kind, case_lock, case_transition, event_record
@@ -637,6 +637,8 @@ def case_resolve_no_violation(*, case, reason: str, actor) -> Case:
                 raise Conflict(f"Case {case.pk} is not claimed; claim it before resolving.")
             raise Conflict(f"Case {case.pk} is {case.get_status_display().lower()}; it is decided through that process.")
         _require_assignee(case, actor, "resolve it")
+        if case.kind != CaseKind.REPORT:
+            raise Conflict(f"Case {case.pk} is {case.get_kind_display().lower()} work; it is decided there, not resolved here.")
         now = timezone.now()
         fields = ["resolution", "resolution_reason", "resolved_by", "resolved_at"]
         if case.status == CaseStatus.ON_HOLD:

@@ -1,0 +1,30 @@
+"""Cases get a kind: report cases (one open per subject, as before) and appeal cases, which sit beside
+the subject's report case in the appeals queue. The unique index now covers report cases only."""
+
+from django.conf import settings
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('cases', '0007_fewer_case_indexes'),
+        ('tsconsole', '0004_team_chat_webhook_url'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.RemoveConstraint(
+            model_name='case',
+            name='one_open_case_per_subject',
+        ),
+        migrations.AddField(
+            model_name='case',
+            name='kind',
+            field=models.CharField(choices=[('report', 'Reports'), ('appeal', 'Appeal')], db_default='report', default='report', editable=False, max_length=10),
+        ),
+        migrations.AddConstraint(
+            model_name='case',
+            constraint=models.UniqueConstraint(condition=models.Q(models.Q(('status', 'resolved'), _negated=True), ('kind', 'report')), fields=('subject',), name='one_open_case_per_subject'),
+        ),
+    ]
