@@ -89,7 +89,7 @@ def lookup_panel_context(request, results) -> dict:
 
 
 @require_POST
-@capability_required("appeal.create")
+@capability_required("support.lookup")
 def file_for_user(request):
     """Support enters an appeal for a user who contacted them, in the user's words; the lookup page
     shows it at once. A refusal shows the lookup again with the form as typed and the reason."""
