@@ -22,6 +22,7 @@ SOURCE = "demo-platform"
 def _decisions() -> dict[str, EnforcementAction]:
     """One action of each demo decision that can be appealed, keyed by what it is."""
     found: dict[str, EnforcementAction] = {}
+    seen = set()
     actions = (
         EnforcementAction.objects.filter(case__subject__external_id__startswith=DEMO_PREFIX,
                                          status__in=(ActionStatus.ACTIVE, ActionStatus.EXPIRED))
@@ -32,8 +33,9 @@ def _decisions() -> dict[str, EnforcementAction]:
             found.setdefault("no_violation", action)
         elif action.status == ActionStatus.EXPIRED:
             found.setdefault("expired", action)
-        elif responsible_account(action.target) is not None:
-            found.setdefault("first", action) if "first" not in found else found.setdefault("second", action)
+        elif responsible_account(action.target) is not None and action.decision_ref not in seen:
+            found.setdefault("second" if "first" in found else "first", action)
+        seen.add(action.decision_ref)
     return found
 
 
