@@ -128,7 +128,7 @@ def appeal_file(
     ref = _decision_ref(decision)
     actions = list(
         EnforcementAction.objects.filter(decision_ref=ref)
-        .select_related("case", "case__subject", "case__category", "target", "target__author", "policy", "reviewer")
+        .select_related("case", "case__subject", "case__category", "target", "target__author", "policy", "reviewer", "proposer")
         .order_by("id")
     )
     if not actions:
@@ -158,16 +158,19 @@ def appeal_file(
     if queue is None:
         raise Conflict("The appeals queue does not exist; an admin must restore it before appeals can be filed.")
     first = actions[0]
+    approver = next((a.reviewer for a in actions if a.requires_approval and a.reviewer_id
+                     and a.status != ActionStatus.REJECTED), None)
+    recused = {first.proposer: "you made the decision under appeal"}
+    if approver is not None and approver.pk != first.proposer_id:
+        recused[approver] = "you approved the decision under appeal"
     try:
         with transaction.atomic():
             case = case_open_work_item(
                 subject=subject, queue=queue, category=decision_case.category, kind=CaseKind.APPEAL,
-                priority=priority, reasons=reasons, actor=actor, at=now,
+                priority=priority, reasons=reasons, actor=actor, at=now, recused=recused,
                 data={"appeal_of": str(ref), "decision_case": decision_case.pk, "appellant_kind": appellant_kind,
                       "channel": channel},
             )
-            approver = next((a.reviewer for a in actions if a.requires_approval and a.reviewer_id
-                             and a.status != ActionStatus.REJECTED), None)
             appeal = Appeal.objects.create(
                 case=case, decision_ref=ref, decision_case=decision_case, subject=subject, policy=first.policy,
                 action_type=_most_severe(standing), original_decider=first.proposer, original_approver=approver,

@@ -485,6 +485,21 @@ class CaseEvent(models.Model):
         return f"{self.verb} on case {self.case_id}"
 
 
+class CaseRecusal(models.Model):
+    """Someone who must not work a case: an appeal's original decider and approver. Claiming skips
+    the case for them (claim next) or refuses it (a direct claim), and it cannot be handed to them."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="recusals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="case_recusal_once")]
+
+    def __str__(self):
+        return f"{self.user} recused from case {self.case_id}"
+
+
 class Note(models.Model):
     """An internal note: never shown to support agents or the platform."""
 

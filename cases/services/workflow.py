@@ -24,7 +24,19 @@ from tsconsole.roles import can
 from tsconsole.services import audit_record, notification_create
 
 from .. import sla
-from ..models import Case, CaseEvent, CaseKind, CaseStatus, Category, Evidence, Note, Priority, Queue, Tag
+from ..models import (
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseRecusal,
+    CaseStatus,
+    Category,
+    Evidence,
+    Note,
+    Priority,
+    Queue,
+    Tag,
+)
 from ..selectors.workspace import case_visible, queue_workable, user_may_work_queue
 from ..transitions import check_transition
 from .events import actor_kind, case_lock, case_transition, event_record
@@ -100,9 +112,13 @@ def _claim_update_sql(where: str, *, pick: bool) -> str:
     concurrent claimers never wait on each other and never get the same case.
     """
     table = connection.ops.quote_name(Case._meta.db_table)
+    # Never to someone recused from the case (an appeal's decider or approver): one probe of the
+    # small recusal table's unique index per candidate.
+    recusals = connection.ops.quote_name(CaseRecusal._meta.db_table)
+    free = f"NOT EXISTS (SELECT 1 FROM {recusals} r WHERE r.case_id = {table}.id AND r.user_id = %(actor)s)"
     if pick:
         target = (
-            f"(SELECT id FROM {table} WHERE {where} AND status = 'open' AND assignee_id IS NULL "
+            f"(SELECT id FROM {table} WHERE {where} AND status = 'open' AND assignee_id IS NULL AND {free} "
             f"ORDER BY priority, resolution_due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
         )
     else:
@@ -110,7 +126,7 @@ def _claim_update_sql(where: str, *, pick: bool) -> str:
     return (
         f"UPDATE {table} SET status = 'in_review', assignee_id = %(actor)s, claimed_at = %(now)s, "
         f"last_activity_at = %(now)s, updated_at = %(now)s, first_touched_at = COALESCE(first_touched_at, %(now)s) "
-        f"WHERE id = {target} AND status = 'open' AND assignee_id IS NULL "
+        f"WHERE id = {target} AND status = 'open' AND assignee_id IS NULL AND {free} "
         f"RETURNING id"
     )
 
@@ -174,6 +190,9 @@ def case_claim(*, case, actor) -> Case:
             raise Conflict(f"You already hold case {case_id}.")
         if current.assignee_id:
             raise Conflict(f"Case {case_id} is already claimed by {_who(current.assignee)}.")
+        recusal = CaseRecusal.objects.filter(case_id=case_id, user_id=actor.pk).first()
+        if recusal is not None:
+            raise NotAllowed(f"You may not work case {case_id}: {recusal.reason}.")
         raise Conflict(f"Case {case_id} is {current.get_status_display().lower()} and cannot be claimed.")
     return _claimed(case_id)
 
@@ -611,6 +630,10 @@ def case_handoff(*, case, to_user, actor, reason: str = "") -> Case:
         if not can(to_user, "case.work") or not user_may_work_queue(to_user, case.queue_id):
             raise InvalidInput(f"{_who(to_user)} may not work the {case.queue} queue.",
                                field_errors={"to": ["Cannot work this queue."]})
+        recusal = CaseRecusal.objects.filter(case_id=case.pk, user_id=to_user.pk).first()
+        if recusal is not None:
+            raise InvalidInput(f"{_who(to_user)} may not work case {case.pk}: {recusal.reason}.",
+                               field_errors={"to": ["Recused from this case."]})
         now = timezone.now()
         previous = case.assignee
         case.assignee = to_user

@@ -27,7 +27,7 @@ def _decide(appeal, actor, outcome="upheld", **kwargs):
 
 
 def test_the_original_decider_may_not_decide_the_appeal(decided, claimed_appeal, analyst):
-    appeal = claimed_appeal(decided(), by=analyst)
+    appeal = claimed_appeal(decided())
     with pytest.raises(NotAllowed, match="You made the decision"):
         _decide(appeal, analyst)
     assert selectors.appeal_panel(analyst, appeal.case)["refusal"].startswith("You made the decision")
@@ -38,14 +38,14 @@ def test_the_approving_lead_may_not_decide_the_appeal(decided, claimed_appeal, l
 
     decision = decided(AccountFactory(verified=True))
     decision_approve(action=decision.actions[0].pk, actor=lead)
-    appeal = claimed_appeal(decision, by=lead)
+    appeal = claimed_appeal(decision)
     with pytest.raises(NotAllowed, match="You approved the decision"):
         _decide(appeal, lead)
 
 
 def test_not_even_an_admin_may_review_their_own_decision(decided, claimed_appeal, admin_user, category, policy):
     decision = decided(decider=admin_user)
-    appeal = claimed_appeal(decision, by=admin_user)
+    appeal = claimed_appeal(decision)
     with pytest.raises(NotAllowed, match="You made the decision"):
         _decide(appeal, admin_user)
     assert appeal.case.status == CaseStatus.IN_REVIEW
