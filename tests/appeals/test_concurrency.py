@@ -1,41 +1,18 @@
 """Real threads against PostgreSQL: sixteen identical appeals at once make one appeal, and
 sixteen different requests by the same appellant against one decision leave one open appeal."""
 
-import threading
 
 import pytest
-from django.db import close_old_connections, connection
 
 from appeals import services
 from appeals.models import Appeal
 from cases.models import Case, CaseEvent
+from tests.threads import run_together
 from tsconsole.errors import Conflict
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 THREADS = 16
-
-
-def _run_together(calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # the outcome under test
-            results[index] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def _file(decision, integration, external_id):
@@ -47,7 +24,7 @@ def _file(decision, integration, external_id):
 
 def test_sixteen_identical_appeals_at_once_make_one(decided, integration):
     decision = decided()
-    results = _run_together([_file(decision, integration, "in-app-1") for _ in range(THREADS)])
+    results = run_together(*[_file(decision, integration, "in-app-1") for _ in range(THREADS)])
     assert all(isinstance(r, services.Filed) for r in results), results
     assert sum(r.created for r in results) == 1
     assert len({r.appeal.pk for r in results}) == 1
@@ -58,7 +35,7 @@ def test_sixteen_identical_appeals_at_once_make_one(decided, integration):
 
 def test_sixteen_different_requests_leave_one_open_appeal_per_appellant(decided, integration):
     decision = decided()
-    results = _run_together([_file(decision, integration, f"in-app-{i}") for i in range(THREADS)])
+    results = run_together(*[_file(decision, integration, f"in-app-{i}") for i in range(THREADS)])
     created = [r for r in results if isinstance(r, services.Filed)]
     assert len(created) == 1 and created[0].created, results
     assert all(isinstance(r, Conflict) for r in results if r not in created), results

@@ -39,3 +39,27 @@ def test_an_appeal_cannot_be_handed_to_the_decider(decided, claimed_appeal, anal
     appeal = claimed_appeal(decided())
     with pytest.raises(InvalidInput, match="you made the decision"):
         case_handoff(case=appeal.case_id, to_user=analyst, actor=reviewer)
+
+
+def test_an_appeal_is_worked_like_any_case(decided, claimed_appeal, reviewer, make_user):
+    from appeals import services
+    from cases.models import CaseStatus
+    from cases.services.workflow import case_resume, note_add
+    from tsconsole.roles import ANALYST
+
+    appeal = claimed_appeal(decided())
+    note_add(case=appeal.case_id, body="Asked the platform for the full thread.", actor=reviewer)
+    helper = make_user(ANALYST, username="helper")
+    from cases.services.workflow import case_hold
+
+    held = case_hold(case=appeal.case_id, reason="Need a second reading of the film quote.", actor=reviewer,
+                     helper=helper)
+    assert held.status == CaseStatus.ON_HOLD and held.sla_paused_at is not None
+    with pytest.raises(Exception, match="on hold"):
+        services.appeal_decide(appeal=appeal, outcome="upheld", rationale="r", statement="s", actor=reviewer)
+    case_resume(case=appeal.case_id, actor=reviewer)
+    other = make_user(ANALYST, username="other-reviewer")
+    case_handoff(case=appeal.case_id, to_user=other, actor=reviewer)
+    services.appeal_decide(appeal=appeal, outcome="upheld", rationale="r", statement="s", actor=other)
+    verbs = list(CaseEvent.objects.filter(case_id=appeal.case_id).values_list("verb", flat=True))
+    assert verbs == ["opened", "claimed", "note_added", "held", "resumed", "handed_off", "appeal_decided"]
