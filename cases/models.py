@@ -294,11 +294,21 @@ def sla_pending_q(due: str, marked: str, *, first_touch: bool = False) -> Q:
     )
 
 
+class CaseKind(models.TextChoices):
+    """What a case is worked for. Report cases gather the notices about a subject; other kinds are
+    work items of higher apps (an appeal against a decision) that share the workspace: queue, SLA
+    clocks, claim, hold, hand-off, notes and timeline."""
+
+    REPORT = "report", "Reports"
+    APPEAL = "appeal", "Appeal"
+
+
 class Case(models.Model):
     """The unit of work: every report about one subject while it is open, in one queue.
 
-    At most one case per subject is open at a time (a partial unique index enforces it);
-    status changes only through the services, which consult cases.transitions.
+    At most one report case per subject is open at a time (a partial unique index enforces it);
+    work items of other kinds (appeals) about the same subject sit beside it. Status changes only
+    through the services, which consult cases.transitions.
     """
 
     class Resolution(models.TextChoices):
@@ -311,6 +321,9 @@ class Case(models.Model):
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="cases", db_index=False)
     queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="cases", db_index=False)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="cases")
+    # db_default: intake and the bench generator insert cases with raw SQL that names no kind.
+    kind = models.CharField(max_length=10, choices=CaseKind.choices, default=CaseKind.REPORT,
+                            db_default=CaseKind.REPORT, editable=False)
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.OPEN)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.P2)
     priority_reasons = models.JSONField(default=list, blank=True)
@@ -360,7 +373,7 @@ class Case(models.Model):
         ordering = ["priority", "resolution_due_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["subject"], condition=~Q(status="resolved"), name="one_open_case_per_subject"
+                fields=["subject"], condition=~Q(status="resolved") & Q(kind="report"), name="one_open_case_per_subject"
             ),
         ]
         indexes = [
@@ -470,6 +483,21 @@ class CaseEvent(models.Model):
 
     def __str__(self):
         return f"{self.verb} on case {self.case_id}"
+
+
+class CaseRecusal(models.Model):
+    """Someone who must not work a case: an appeal's original decider and approver. Claiming skips
+    the case for them (claim next) or refuses it (a direct claim), and it cannot be handed to them."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="recusals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="case_recusal_once")]
+
+    def __str__(self):
+        return f"{self.user} recused from case {self.case_id}"
 
 
 class Note(models.Model):

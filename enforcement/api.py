@@ -185,7 +185,22 @@ class RestrictionSerializer(serializers.Serializer):
     decision = serializers.CharField()
 
 
+class SubjectAppealSerializer(serializers.Serializer):
+    """An appeal as the platform may see it: status, outcome and dates, nothing internal."""
+
+    id = serializers.IntegerField()
+    decision = serializers.CharField()
+    appellant_kind = serializers.ChoiceField(choices=["subject", "notifier"])
+    status = serializers.ChoiceField(choices=["open", "decided"])
+    outcome = serializers.ChoiceField(choices=["upheld", "overturned", "modified"], allow_null=True)
+    filed_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
 class SubjectStatusSerializer(serializers.Serializer):
+    appeals = SubjectAppealSerializer(many=True, required=False,
+                                      help_text="Appeals against decisions on this subject, newest first.")
     kind = serializers.CharField()
     external_id = serializers.CharField()
     restrictions = RestrictionSerializer(many=True)

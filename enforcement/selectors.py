@@ -13,6 +13,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from cases.models import Case, CaseStatus, Category, Subject
+from tsconsole.slots import facts_for
 
 from .models import (
     ACCOUNT_ONLY,
@@ -36,6 +37,7 @@ OUTCOME_STATUSES = (ActionStatus.ACTIVE, ActionStatus.EXPIRED, ActionStatus.REVE
 COUNTING_STATUSES = (ActionStatus.ACTIVE, ActionStatus.EXPIRED)
 APPROVALS_PAGE_SIZE = 25
 LOOKUP_MAX_SUBJECTS = 10
+MIN_APPEAL_WINDOW_MONTHS = 6
 LOOKUP_MAX_OUTCOMES = 100
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -182,7 +184,8 @@ def appeal_deadline(applied_at):
     """The last moment an action applied at `applied_at` may be appealed."""
     if applied_at is None:
         return None
-    return applied_at + relativedelta(months=settings.APPEAL_WINDOW_MONTHS)
+    # DSA Art. 20: at least six months, whatever a setting says (settings refuse less at start too)
+    return applied_at + relativedelta(months=max(MIN_APPEAL_WINDOW_MONTHS, settings.APPEAL_WINDOW_MONTHS))
 
 
 # --------------------------------------------------------------------------- the decision panel
@@ -200,7 +203,7 @@ def may_decide(user, case: Case) -> bool:
     from tsconsole.roles import can
 
     return (
-        can(user, "case.work") and case.status in DECIDABLE
+        can(user, "case.work") and case.status in DECIDABLE and case.kind == "report"
         and (case.assignee_id == user.pk or can(user, "case.reassign"))
     )
 
@@ -330,6 +333,7 @@ def _outcome(row: dict, now) -> dict:
         "rule": row["policy_version__rule_text"],
         "appealable": row["status"] != ActionStatus.REVERSED and deadline is not None and now < deadline,
         "appeal_until": deadline,
+        "decision": str(row["decision_ref"]),
     }
 
 
@@ -354,7 +358,7 @@ def support_lookup(query: str, *, kind: str = "", now=None) -> list[dict]:
         )
         .order_by("-applied_at", "-id")
         .values(
-            "id", "target_id", "target__kind", "target__external_id", "target__content_type", "target__author_id",
+            "id", "decision_ref", "target_id", "target__kind", "target__external_id", "target__content_type", "target__author_id",
             "action_type", "applied_at", "duration", "ends_at", "status", "reversed_at", "statement",
             "policy_version__rule_text",
         )[:LOOKUP_MAX_OUTCOMES]
@@ -406,6 +410,8 @@ def subject_status(kind: str, external_id: str, *, now=None) -> dict | None:
     account = responsible_account(subject)
     summary = strike_summary(account, now=now)
     return {
+        # higher apps add what they know about the subject (appeals: their status, outcome and dates)
+        **facts_for("subject_status", subject=subject, now=now),
         "kind": subject.kind,
         "external_id": subject.external_id,
         "restrictions": [

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent, CaseStatus, Source, Subject
+from cases.models import Case, CaseEvent, CaseKind, CaseStatus, Source, Subject
 from cases.selectors.workspace import require_case_visible
 from cases.services.events import EventRow, Verb, case_lock, case_transition, event_record, events_record
 from cases.services.outcomes import reporters_notify
@@ -301,6 +301,116 @@ def _case_url(case_id: int) -> str:
     return reverse("case-detail", args=[case_id])
 
 
+# --------------------------------------------------------------------------- decision building
+
+
+@dataclass
+class _Plan:
+    """A checked decision before it is written: policy and version, targets, statement, ladder."""
+
+    specs: list[_Spec]
+    targets: list[Subject]
+    policy: Policy
+    version: PolicyVersion
+    statement: str
+    macro: Macro | None
+    suggestion: dict | None
+    departs: bool
+    approval_reasons: list[str]
+
+
+def _plan(*, case, subject, account, specs, policy, statement, macro, macro_values, now) -> _Plan:
+    """Check a requested decision against the case: policy, targets, duplicates, ladder, statement,
+    and why it would need a second person."""
+    chosen_policy = _policy(case, policy)
+    version = selectors.policy_current_version(chosen_policy)
+    if version is None:
+        raise Conflict(f"Policy {chosen_policy.slug} has no saved version; an admin must save it first.")
+    targets = [_target_for(spec, subject, account) for spec in specs]
+    seen = set()
+    for spec, target in zip(specs, targets, strict=True):
+        if (spec.type, target.pk) in seen:
+            raise InvalidInput(f"{ActionType(spec.type).label} on {target} is listed twice.",
+                               field_errors={"actions": [f"{ActionType(spec.type).label} twice."]})
+        seen.add((spec.type, target.pk))
+    violation = specs[0].type != ActionType.NO_VIOLATION
+    suggestion = selectors.ladder_suggestion(account, chosen_policy, now=now) if violation else None
+    departs = _departs(suggestion, specs, targets, account)
+    ends = [now + timedelta(hours=s.hours) for s in specs if s.hours]
+    text, used_macro = _statement(
+        case=case, policy=chosen_policy, statement=statement, macro=macro, macro_values=macro_values,
+        ends=ends, required=violation,
+    )
+    reasons = []
+    if violation:
+        if any(s.type == ActionType.TERMINATION for s in specs):
+            reasons.append("termination")
+        for target in {t.pk: t for t in targets}.values():
+            reasons += [r for r in selectors.high_impact_reasons(target) if r not in reasons]
+    return _Plan(specs=specs, targets=targets, policy=chosen_policy, version=version, statement=text,
+                 macro=used_macro, suggestion=suggestion, departs=departs, approval_reasons=reasons)
+
+
+def _create(case, plan: _Plan, *, actor, now, rationale, ground, departure_reason, requires_approval) -> list:
+    """Write the actions of a planned decision (one decision_ref), pending or active-to-be."""
+    automated = case.reports.filter(source=Source.AUTOMATED).exists()
+    ref = None
+    created = []
+    for spec, target in zip(plan.specs, plan.targets, strict=True):
+        action = EnforcementAction(
+            case=case, target=target, policy=plan.policy, policy_version=plan.version, action_type=spec.type,
+            status=ActionStatus.PENDING_APPROVAL if requires_approval else ActionStatus.ACTIVE,
+            decision_ground=ground or plan.version.decision_ground, category=case.category.dsa_category,
+            automated_detection=automated, automated_decision=AutomatedDecision.NOT_AUTOMATED,
+            rationale=rationale, statement=plan.statement, macro=plan.macro, ladder_suggestion=plan.suggestion,
+            departure_reason=departure_reason if plan.departs else "",
+            duration=timedelta(hours=spec.hours) if spec.hours else None,
+            created_at=now, proposer=actor, requires_approval=requires_approval,
+            **dsa_decision_fields(spec.type, visibility_form=spec.visibility),
+        )
+        if ref is not None:
+            action.decision_ref = ref
+        action.save()
+        ref = action.decision_ref
+        created.append(action)
+    return created
+
+
+def decision_take(*, case: Case, actions, rationale, statement, actor, appeal_ref: str, policy=None,
+                  ground: str = "", at=None) -> list[EnforcementAction]:
+    """A new decision taken on review of an appeal (the appeal's own case, locked by the caller):
+    checked like any decision, in effect at once, with its strike and `enforcement.applied`
+    webhooks, and one `decided` event naming the appeal.
+
+    The appeals service has already applied the review rules (someone other than the original
+    decider and approver; a lead for terminations and high-impact subjects), which stand in for
+    the two-person rule here. Call inside the appeal decision's transaction.
+    """
+    if not can(actor, "appeal.decide"):
+        raise NotAllowed("Your role does not allow deciding appeals.")
+    rationale = _text(rationale, "rationale", "A rationale", required=True)
+    specs = _parse_actions(actions)
+    if specs[0].type == ActionType.NO_VIOLATION:
+        raise InvalidInput("A new decision on appeal acts on the subject; \"no violation\" is an overturn, not new actions.",
+                           field_errors={"actions": ["Choose the actions that replace the decision."]})
+    if ground and ground not in DecisionGround.values:
+        raise InvalidInput("Unknown decision ground.", field_errors={"ground": [f"One of {', '.join(DecisionGround.values)}."]})
+    now = at or timezone.now()
+    subject = Subject.objects.select_related("author").get(pk=case.subject_id)
+    account = selectors.responsible_account(subject)
+    plan = _plan(case=case, subject=subject, account=account, specs=specs, policy=policy, statement=statement,
+                 macro=None, macro_values=None, now=now)
+    created = _create(case, plan, actor=actor, now=now, rationale=rationale, ground=ground,
+                      departure_reason=rationale, requires_approval=False)
+    _activate(created, now=now, account=account, fields=[])
+    event_record(case, verb="decided", actor=actor, at=now, data={
+        "decision": str(created[0].decision_ref), "policy": plan.policy.slug, "policy_version": plan.version.version,
+        "actions": _summary(created), "ladder_suggestion": plan.suggestion, "departed": plan.departs,
+        "appeal": appeal_ref,
+    })
+    return created
+
+
 # --------------------------------------------------------------------------- decide
 
 
@@ -328,6 +438,8 @@ def case_decide(
     require_case_visible(actor, case_id)  # a case in another team's queue answers like a missing one
     with transaction.atomic():
         case = case_lock(case_id)
+        if case.kind != CaseKind.REPORT:
+            raise Conflict(f"Case {case.pk} is {case.get_kind_display().lower()} work: decide it there, not as a report case.")
         if case.status not in selectors.DECIDABLE:
             if case.status == CaseStatus.AWAITING_APPROVAL:
                 raise Conflict(f"Case {case.pk} already has a decision awaiting a lead's approval.")
@@ -341,62 +453,24 @@ def case_decide(
             raise Conflict(f"Case {case.pk} is assigned to {holder}; only they or a lead can decide it.")
         subject = Subject.objects.select_related("author").get(pk=case.subject_id)
         account = selectors.responsible_account(subject)
-        chosen_policy = _policy(case, policy)
-        version = selectors.policy_current_version(chosen_policy)
-        if version is None:
-            raise Conflict(f"Policy {chosen_policy.slug} has no saved version; an admin must save it first.")
-        targets = [_target_for(spec, subject, account) for spec in specs]
-        seen = set()
-        for spec, target in zip(specs, targets, strict=True):
-            if (spec.type, target.pk) in seen:
-                raise InvalidInput(f"{ActionType(spec.type).label} on {target} is listed twice.",
-                                   field_errors={"actions": [f"{ActionType(spec.type).label} twice."]})
-            seen.add((spec.type, target.pk))
         now = timezone.now()
-        violation = specs[0].type != ActionType.NO_VIOLATION
-        suggestion = selectors.ladder_suggestion(account, chosen_policy, now=now) if violation else None
-        departs = _departs(suggestion, specs, targets, account)
-        if departs and not departure_reason:
-            label = selectors.suggestion_label(suggestion)
+        plan = _plan(case=case, subject=subject, account=account, specs=specs, policy=policy, statement=statement,
+                     macro=macro, macro_values=macro_values, now=now)
+        if plan.departs and not departure_reason:
+            label = selectors.suggestion_label(plan.suggestion)
             raise InvalidInput(
-                f"The ladder suggests {label} (strike {suggestion['step']}); say why you depart from it.",
+                f"The ladder suggests {label} (strike {plan.suggestion['step']}); say why you depart from it.",
                 field_errors={"departure_reason": [f"Required: the ladder suggests {label}."]},
             )
-        ends = [now + timedelta(hours=s.hours) for s in specs if s.hours]
-        text, used_macro = _statement(
-            case=case, policy=chosen_policy, statement=statement, macro=macro, macro_values=macro_values,
-            ends=ends, required=violation,
-        )
-        reasons = []
-        if violation:
-            if any(s.type == ActionType.TERMINATION for s in specs):
-                reasons.append("termination")
-            for target in {t.pk: t for t in targets}.values():
-                reasons += [r for r in selectors.high_impact_reasons(target) if r not in reasons]
+        reasons = plan.approval_reasons
         requires_approval = bool(reasons)
-        automated = case.reports.filter(source=Source.AUTOMATED).exists()
-        ref = None
-        created = []
-        for spec, target in zip(specs, targets, strict=True):
-            action = EnforcementAction(
-                case=case, target=target, policy=chosen_policy, policy_version=version, action_type=spec.type,
-                status=ActionStatus.PENDING_APPROVAL if requires_approval else ActionStatus.ACTIVE,
-                decision_ground=ground or version.decision_ground, category=case.category.dsa_category,
-                automated_detection=automated, automated_decision=AutomatedDecision.NOT_AUTOMATED,
-                rationale=rationale, statement=text, macro=used_macro, ladder_suggestion=suggestion,
-                departure_reason=departure_reason if departs else "",
-                duration=timedelta(hours=spec.hours) if spec.hours else None,
-                created_at=now, proposer=actor, requires_approval=requires_approval,
-                **dsa_decision_fields(spec.type, visibility_form=spec.visibility),
-            )
-            if ref is not None:
-                action.decision_ref = ref
-            action.save()
-            ref = action.decision_ref
-            created.append(action)
+        created = _create(case, plan, actor=actor, now=now, rationale=rationale, ground=ground,
+                          departure_reason=departure_reason, requires_approval=requires_approval)
+        ref = created[0].decision_ref
+        suggestion = plan.suggestion
         data = {
-            "decision": str(ref), "policy": chosen_policy.slug, "policy_version": version.version,
-            "actions": _summary(created), "ladder_suggestion": suggestion, "departed": departs,
+            "decision": str(ref), "policy": plan.policy.slug, "policy_version": plan.version.version,
+            "actions": _summary(created), "ladder_suggestion": suggestion, "departed": plan.departs,
         }
         if requires_approval:
             data["approval_reasons"] = reasons
@@ -553,16 +627,20 @@ def actions_expire(*, now=None, batch_size: int = EXPIRY_BATCH) -> int:
 # --------------------------------------------------------------------------- reversal
 
 
-def action_reverse(*, action, reason: str, actor, appeal_ref: str = "", authorised: bool = False) -> EnforcementAction:
+def action_reverse(*, action, reason: str, actor, appeal_ref: str = "") -> EnforcementAction:
     """Reverse an active or expired action, with a reason: it stops applying at once, its strike
     stops counting, and the platform is told (`enforcement.reversed`).
 
-    A lead (capability action.reverse) reverses from the console. The appeals service reuses this
-    for an overturned appeal: it passes `appeal_ref` and `authorised=True` once it has checked
-    the reviewer itself.
+    A lead (capability action.reverse) reverses from the console. An appeal overturned or modified
+    reverses through the reviewer's own capability, appeal.decide, passing `appeal_ref`; the
+    appeals service has checked the reviewer rules first. On appeal a "no violation" outcome is
+    reversed too (it restricted nothing, so the platform has nothing to undo and is not told).
     """
     reason = _text(reason, "reason", "A reason for the reversal", required=True)
-    if not authorised and not can(actor, "action.reverse"):
+    if appeal_ref:
+        if not can(actor, "appeal.decide"):
+            raise NotAllowed("Your role does not allow deciding appeals.")
+    elif not can(actor, "action.reverse"):
         raise NotAllowed("Only a lead may reverse an action.")
     action_id = action.pk if isinstance(action, EnforcementAction) else int(action)
     with transaction.atomic():
@@ -576,7 +654,7 @@ def action_reverse(*, action, reason: str, actor, appeal_ref: str = "", authoris
         )
         if action.status not in (ActionStatus.ACTIVE, ActionStatus.EXPIRED):
             raise Conflict(f"Action {action.pk} is {action.get_status_display().lower()}; only an active or expired action can be reversed.")
-        if action.action_type == ActionType.NO_VIOLATION:
+        if action.action_type == ActionType.NO_VIOLATION and not appeal_ref:
             raise Conflict("A \"no violation\" outcome restricts nothing; decide the case again through an appeal.")
         now = timezone.now()
         previous = action.status
@@ -587,9 +665,12 @@ def action_reverse(*, action, reason: str, actor, appeal_ref: str = "", authoris
             "action": action.pk, "type": action.action_type, "decision": str(action.decision_ref),
             "was": previous, "reason": reason, **({"appeal": appeal_ref} if appeal_ref else {}),
         })
-        payload = _payload(action)
-        payload["reversed_at"] = now.isoformat()
-        outbox_publish(topic=TOPIC_REVERSED, payload=payload, key=f"{TOPIC_REVERSED}:action{action.pk}")
+        if action.action_type != ActionType.NO_VIOLATION:
+            payload = _payload(action)
+            payload["reversed_at"] = now.isoformat()
+            if appeal_ref:
+                payload["appeal"] = appeal_ref
+            outbox_publish(topic=TOPIC_REVERSED, payload=payload, key=f"{TOPIC_REVERSED}:action{action.pk}")
     return action
 
 

@@ -15,6 +15,7 @@ from cases.models import Case
 from cases.selectors.workspace import case_for_user
 from tsconsole.errors import DomainError
 from tsconsole.roles import can, capability_required
+from tsconsole.slots import panels_for
 
 from . import selectors, services
 from .forms import DecisionForm, LookupForm, ReverseForm, ReviewForm
@@ -199,7 +200,11 @@ def support_lookup(request):
     if form.is_valid() and form.cleaned_data["q"].strip():
         results = services.subject_lookup(
             query=form.cleaned_data["q"], kind=form.cleaned_data["kind"], actor=request.user)
-    return render(request, "enforcement/support_lookup.html", {"form": form, "results": results})
+    return render(request, "enforcement/support_lookup.html", {
+        "form": form, "results": results,
+        # higher apps (appeals) show what they hold about the subjects found, and their forms
+        "lookup_panels": panels_for("support_lookup", request, results=results),
+    })
 
 
 # --------------------------------------------------------------------------- home panels

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
+from tests.appeals import access_world as appeal_world
 from tsconsole.roles import ADMIN, ANALYST, INTEGRATION, LEAD, QA_REVIEWER, ROLES, SUPPORT_AGENT
 
 EVERYONE = set(ROLES)
@@ -178,6 +179,20 @@ CHECKS: list[UrlCheck] = [
     UrlCheck("api-subject-status",
              lambda w: reverse("api-subject-status", args=["account", w.enforcement.action.target.external_id]),
              {INTEGRATION, SUPPORT_AGENT, ANALYST, LEAD, ADMIN}, api=True),
+    # appeals (w.appeals: tests/appeals/access_world.py). Deciding takes an appeal the walker holds.
+    UrlCheck("appeal-decide", lambda w: reverse("appeal-decide", args=[w.appeals.claimed().pk]), CASE_WORKERS,
+             method="post", data={"outcome": "upheld", "rationale": "walked", "statement": "walked"}),
+    UrlCheck("appeal-file-for-user", lambda w: reverse("appeal-file-for-user"), {SUPPORT_AGENT, LEAD, ADMIN},
+             method="post", data=appeal_world.file_form()),
+    UrlCheck("api-appeals", lambda w: reverse("api-appeals"), {INTEGRATION, SUPPORT_AGENT, ANALYST, LEAD, ADMIN},
+             api=True),
+    UrlCheck("api-appeals", lambda w: reverse("api-appeals"), {INTEGRATION, SUPPORT_AGENT, ANALYST, LEAD, ADMIN},
+             method="post", api=True, data=appeal_world.file_body()),
+    UrlCheck("api-appeal-detail", lambda w: reverse("api-appeal-detail", args=[w.appeals.appeal.pk]),
+             {INTEGRATION, SUPPORT_AGENT, ANALYST, LEAD, ADMIN}, api=True),
+    UrlCheck("api-appeal-decide", lambda w: reverse("api-appeal-decide", args=[w.appeals.claimed().pk]),
+             CASE_WORKERS, method="post", api=True, data={"outcome": "upheld", "rationale": "walked",
+                                                          "statement": "walked"}),
 ]
 
 # Roles referenced so that linters keep the imports meaningful for entries added later.

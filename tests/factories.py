@@ -1,12 +1,14 @@
 """A factory per model. Factories build valid rows with the fewest arguments; tests say what matters."""
 
 import hashlib
+import uuid
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from appeals.models import Appeal
 from cases import models as cm
 from enforcement import models as em
 from tsconsole import models as tm
@@ -361,3 +363,34 @@ class StrikeFactory(factory.django.DjangoModelFactory):
     case = factory.SelfAttribute("action.case")
     issued_at = factory.LazyFunction(timezone.now)
     expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=180))
+
+
+# --------------------------------------------------------------------------- appeals
+
+
+class AppealFactory(factory.django.DjangoModelFactory):
+    """An open appeal by the affected account against a warning, with its own case in the appeals
+    queue (rows only: tests of the rules file appeals through appeals.services)."""
+
+    class Meta:
+        model = Appeal
+
+    decision_case = factory.SubFactory(CaseFactory, status=cm.CaseStatus.RESOLVED, resolution=cm.Case.Resolution.ACTIONED)
+    case = factory.SubFactory(
+        CaseFactory, kind=cm.CaseKind.APPEAL, subject=factory.SelfAttribute("..decision_case.subject"),
+        queue=factory.LazyFunction(lambda: cm.Queue.objects.get_or_create(slug="appeals", defaults={"name": "Appeals"})[0]),
+    )
+    decision_ref = factory.LazyFunction(uuid.uuid4)
+    subject = factory.SelfAttribute("decision_case.subject")
+    policy = factory.SubFactory(PolicyFactory)
+    action_type = "warn"
+    original_decider = factory.SubFactory(UserFactory)
+    decision_applied_at = factory.LazyFunction(timezone.now)
+    window_closes_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=182))
+    appellant_kind = "subject"
+    appellant_ref = factory.SelfAttribute("subject.external_id")
+    source = "platform"
+    external_id = factory.Sequence(lambda n: f"appeal-{n}")
+    statement = "Please look again."
+    filed_by = factory.SubFactory(UserFactory)
+    filed_at = factory.LazyFunction(timezone.now)

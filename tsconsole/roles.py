@@ -44,6 +44,10 @@ CAPABILITIES: dict[str, set[str]] = {
     "action.reverse": {LEAD, ADMIN},
     "escalation.manage": {LEAD, ADMIN},  # see and answer every escalation, whatever the team
     "escalation.view": {ANALYST, LEAD, ADMIN},  # the escalations page: your teams' escalations
+    # appeals
+    "appeal.create": {INTEGRATION, SUPPORT_AGENT, ANALYST, LEAD, ADMIN},  # file one (the platform, or support for a user)
+    "appeal.view": {INTEGRATION, SUPPORT_AGENT, ANALYST, LEAD, ADMIN},  # status and outcome; internals need case.view
+    "appeal.decide": {ANALYST, LEAD, ADMIN},  # review one (never your own decision: checked by the service)
     # support
     "support.lookup": {SUPPORT_AGENT, LEAD, ADMIN},
     "subject.status": {INTEGRATION, SUPPORT_AGENT, ANALYST, LEAD, ADMIN},

@@ -14,6 +14,7 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("cases.api.urls")),
     path("", include("enforcement.api_urls")),
+    path("", include("appeals.api_urls")),
 ]
 
 urlpatterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("cases.urls")),
     path("", include("enforcement.urls")),
+    path("", include("appeals.urls")),
 ]
 
 # Under /api/ these answer JSON in the API's one error shape; elsewhere Django's pages.

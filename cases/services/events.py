@@ -54,6 +54,8 @@ class Verb(models.TextChoices):
     DECISION_REJECTED = "decision_rejected", "Decision rejected"
     ACTION_EXPIRED = "action_expired", "Action expired"
     ACTION_REVERSED = "action_reversed", "Action reversed"
+    APPEAL_FILED = "appeal_filed", "Appeal filed"
+    APPEAL_DECIDED = "appeal_decided", "Appeal decided"
 
 
 def verb_value(verb) -> str:

@@ -179,14 +179,14 @@ LOCK_COLUMNS = ["id", "subject_id", "queue_id", "status", "priority", "priority_
 
 
 def lock_open_cases(subject_ids: list[int]) -> dict[int, CaseRow]:
-    """The open case of each subject, locked for the rest of the transaction (in id order)."""
+    """The open report case of each subject (appeals about it are cases of their own), locked for the rest of the transaction (in id order)."""
     found = {}
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     opened_at = Case._meta.get_field("opened_at")
     for chunk in _chunks(sorted(subject_ids), 1000):
         where, params = _in("subject_id", chunk)
         for row in _fetch(f"SELECT {', '.join(LOCK_COLUMNS)} FROM {CASE} WHERE {where} "
-                          f"AND NOT (status = 'resolved') ORDER BY id{lock}", params):
+                          f"AND NOT (status = 'resolved') AND kind = 'report' ORDER BY id{lock}", params):
             case = CaseRow(*row)
             if isinstance(case.priority_reasons, str):  # SQLite hands JSON back as text
                 case.priority_reasons = json.loads(case.priority_reasons)
@@ -213,7 +213,8 @@ def insert_cases(cases: list[CaseRow]) -> dict[int, int]:
         # The conflict target is the partial unique index one_open_case_per_subject.
         for case_id, subject_id in _fetch(
                 f"INSERT INTO {CASE} ({', '.join(CASE_COLUMNS)}) VALUES {values} "
-                f"ON CONFLICT (subject_id) WHERE NOT (status = 'resolved') DO NOTHING RETURNING id, subject_id",
+                f"ON CONFLICT (subject_id) WHERE (NOT (status = 'resolved') AND kind = 'report') "
+                f"DO NOTHING RETURNING id, subject_id",
                 params):
             inserted[subject_id] = case_id
     return inserted

@@ -29,6 +29,8 @@ from .. import sla
 from ..models import (
     Case,
     CaseEvent,
+    CaseKind,
+    CaseRecusal,
     CaseStatus,
     Category,
     Evidence,
@@ -122,9 +124,13 @@ def _claim_update_sql(where: str, *, pick: bool) -> str:
     concurrent claimers never wait on each other and never get the same case.
     """
     table = connection.ops.quote_name(Case._meta.db_table)
+    # Never to someone recused from the case (an appeal's decider or approver): one probe of the
+    # small recusal table's unique index per candidate.
+    recusals = connection.ops.quote_name(CaseRecusal._meta.db_table)
+    free = f"NOT EXISTS (SELECT 1 FROM {recusals} r WHERE r.case_id = {table}.id AND r.user_id = %(actor)s)"
     if pick:
         target = (
-            f"(SELECT id FROM {table} WHERE {where} AND status = 'open' AND assignee_id IS NULL "
+            f"(SELECT id FROM {table} WHERE {where} AND status = 'open' AND assignee_id IS NULL AND {free} "
             f"ORDER BY priority, resolution_due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
         )
     else:
@@ -132,7 +138,7 @@ def _claim_update_sql(where: str, *, pick: bool) -> str:
     return (
         f"UPDATE {table} SET status = 'in_review', assignee_id = %(actor)s, claimed_at = %(now)s, "
         f"last_activity_at = %(now)s, updated_at = %(now)s, first_touched_at = COALESCE(first_touched_at, %(now)s) "
-        f"WHERE id = {target} AND status = 'open' AND assignee_id IS NULL "
+        f"WHERE id = {target} AND status = 'open' AND assignee_id IS NULL AND {free} "
         f"RETURNING id"
     )
 
@@ -195,6 +201,9 @@ def case_claim(*, case, actor) -> Case:
             raise Conflict(f"You already hold case {case_id}.")
         if current.assignee_id:
             raise Conflict(f"Case {case_id} is already claimed by {_who(current.assignee)}.")
+        recusal = CaseRecusal.objects.filter(case_id=case_id, user_id=actor.pk).first()
+        if recusal is not None:
+            raise NotAllowed(f"You may not work case {case_id}: {recusal.reason}.")
         raise Conflict(f"Case {case_id} is {current.get_status_display().lower()} and cannot be claimed.")
     return _claimed(case_id)
 
@@ -659,6 +668,10 @@ def case_handoff(*, case, to_user, actor, reason: str = "") -> Case:
         if not can(to_user, "case.work") or not user_may_work_queue(to_user, case.queue_id):
             raise InvalidInput(f"{_who(to_user)} may not work the {case.queue} queue.",
                                field_errors={"to": ["Cannot work this queue."]})
+        recusal = CaseRecusal.objects.filter(case_id=case.pk, user_id=to_user.pk).first()
+        if recusal is not None:
+            raise InvalidInput(f"{_who(to_user)} may not work case {case.pk}: {recusal.reason}.",
+                               field_errors={"to": ["Recused from this case."]})
         now = timezone.now()
         previous = case.assignee
         case.assignee = to_user
@@ -685,6 +698,8 @@ def case_resolve_no_violation(*, case, reason: str, actor) -> Case:
                 raise Conflict(f"Case {case.pk} is not claimed; claim it before resolving.")
             raise Conflict(f"Case {case.pk} is {case.get_status_display().lower()}; it is decided through that process.")
         _require_assignee(case, actor, "resolve it")
+        if case.kind != CaseKind.REPORT:
+            raise Conflict(f"Case {case.pk} is {case.get_kind_display().lower()} work; it is decided there, not resolved here.")
         now = timezone.now()
         fields = ["resolution", "resolution_reason", "resolved_by", "resolved_at"]
         if case.status == CaseStatus.ON_HOLD:

@@ -87,9 +87,11 @@ def _case_context(request, case) -> dict:
             "hold": may_work and case.status == CaseStatus.IN_REVIEW and is_assignee,
             "resume": may_work and case.status == CaseStatus.ON_HOLD and (is_assignee or is_helper),
             "handoff": may_work and case.status == CaseStatus.IN_REVIEW and (is_assignee or lead),
-            "resolve": may_work and case.status in workflow.CLAIMED and is_assignee,
+            "resolve": may_work and case.status in workflow.CLAIMED and is_assignee and case.kind == "report",
         },
         "case_panels": panels_for("case", request, case=case),
+        # wide panels above the subject (an appeal beside the decision it contests)
+        "case_main_panels": panels_for("case_main", request, case=case),
     })
     return data
 

@@ -150,7 +150,7 @@ def test_subject_status_lists_active_restrictions_and_strikes(api_as, integratio
                          actions=[{"type": "remove_content"}, {"type": "feature_restriction", "duration_hours": 24}])
     EnforcementActionFactory(target=account, case__subject=account, status=ActionStatus.REVERSED)
     client = api_as(integration)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):  # + the subject's appeals (appeals' subject_status facts)
         response = client.get(reverse("api-subject-status", args=["account", account.external_id]))
     assert response.status_code == 200
     body = response.json()

@@ -1,16 +1,15 @@
 """Real threads against PostgreSQL: two leads approving at once, and two expiry sweeps at once."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from cases.models import CaseEvent
 from enforcement import services
 from enforcement.models import ActionStatus, EnforcementAction, Strike
 from tests.factories import AccountFactory
+from tests.threads import run_together
 from tsconsole.errors import Conflict
 from tsconsole.models import OutboxMessage
 
@@ -19,34 +18,11 @@ pytestmark = [
 ]
 
 
-def _run_together(*calls):
-    """Start every call at the same moment in its own thread (own connection); return results/exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # the outcome under test
-            results[index] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
-
-
 def test_two_leads_approving_at_once_apply_the_decision_once(claimed, analyst, lead, other_lead, policy, endpoint):
     decision = services.case_decide(case=claimed(AccountFactory(verified=True)), actor=analyst,
                                     actions=[{"type": "warn"}], rationale="r", statement="s")
     action_id = decision.actions[0].pk
-    results = _run_together(
+    results = run_together(
         lambda: services.decision_approve(action=action_id, actor=lead),
         lambda: services.decision_approve(action=action_id, actor=other_lead),
     )
@@ -62,7 +38,7 @@ def test_two_sweeps_at_once_expire_each_action_once(claimed, analyst, policy, en
         services.case_decide(case=claimed(), actor=analyst, actions=[{"type": "suspension", "duration_hours": 1}],
                              rationale="r", statement="s", departure_reason="Severe.")
     clock = timezone.now() + timedelta(hours=2)
-    results = _run_together(
+    results = run_together(
         lambda: services.actions_expire(now=clock, batch_size=7),
         lambda: services.actions_expire(now=clock, batch_size=7),
     )

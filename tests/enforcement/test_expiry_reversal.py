@@ -120,9 +120,13 @@ def test_reversal_rules(claimed, analyst, lead, policy):
         services.action_reverse(action=none.pk, reason="x", actor=lead)
 
 
-def test_appeals_reuse_reversal_with_their_own_authorisation(claimed, analyst, make_user, policy):
+def test_appeals_reuse_reversal_through_their_own_capability(claimed, analyst, make_user, policy):
     action = _suspend(claimed(), analyst)
     reviewer = make_user("analyst", username="appeal-reviewer")
-    services.action_reverse(action=action.pk, reason="Appeal upheld.", actor=reviewer, appeal_ref="appeal-7",
-                            authorised=True)
+    with pytest.raises(NotAllowed):
+        services.action_reverse(action=action.pk, reason="No appeal.", actor=reviewer)
+    support = make_user("support_agent", username="appeal-support")
+    with pytest.raises(NotAllowed):
+        services.action_reverse(action=action.pk, reason="Appeal overturned.", actor=support, appeal_ref="appeal-7")
+    services.action_reverse(action=action.pk, reason="Appeal overturned.", actor=reviewer, appeal_ref="appeal-7")
     assert CaseEvent.objects.get(verb="action_reversed").data["appeal"] == "appeal-7"

@@ -4,6 +4,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.access_map import CHECKS
+from tests.appeals.access_world import AppealWorld
 from tests.cases.workspace_world import WorkspaceWorld
 from tests.enforcement.access_world import EnforcementWorld
 from tests.factories import CaseFactory, EscalationFactory, OutboxMessageFactory, TeamFactory, user_with_role
@@ -40,6 +41,7 @@ def world(db):
         escalation = EscalationFactory()
         enforcement = EnforcementWorld()
         leads_team = TeamFactory(slug="leads")  # api-case-escalate sends to it
+        appeals = AppealWorld()
 
     return World
 

@@ -1,0 +1,195 @@
+"""Reads for appeals: the appeal panel of the case page, the list (API), what the platform and
+support may see of a subject's appeals, and the figures insights draws (appeal rate, overturn rate
+by policy, action type and original decider, time to decide).
+
+Public reads (`public_appeal`) build dicts from named columns: no rationale, reviewer, decider,
+notes or evidence can reach the platform or a support agent through them.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Avg, Count, F, Q
+from django.utils import timezone
+
+from cases.models import CaseEvent, CaseKind, CaseStatus, Evidence
+from enforcement import selectors as enforcement_selectors
+from enforcement.models import ActionStatus, EnforcementAction
+from tsconsole.roles import can
+
+from .models import Appeal, AppealStatus, AppellantKind, Outcome
+from .services import lead_reasons, reviewer_refusal
+
+LIST_PAGE_SIZE = 50
+EARLIER_APPEALS = 10
+ORIGINAL_EVENTS = 20
+PUBLIC_COLUMNS = ["id", "decision_ref", "appellant_kind", "status", "outcome", "filed_at", "decided_at",
+                  "window_closes_at", "response", "case__resolution_due_at", "subject_id"]
+
+
+def appeal_queryset():
+    return Appeal.objects.select_related(
+        "case", "case__queue", "case__assignee", "subject", "policy", "decided_by", "original_decider",
+        "original_approver", "filed_by",
+    )
+
+
+def appeal_get(appeal_id: int) -> Appeal | None:
+    return appeal_queryset().filter(pk=appeal_id).first()
+
+
+def appeal_list(qs, *, after_id: int | None = None, limit: int = LIST_PAGE_SIZE) -> tuple[list, int | None]:
+    """A page of a filtered appeal queryset, newest first, keyset-paginated on id."""
+    qs = qs.order_by("-id")
+    if after_id:
+        qs = qs.filter(id__lt=after_id)
+    rows = list(qs[: limit + 1])
+    page = rows[:limit]
+    return page, (page[-1].pk if len(rows) > limit and page else None)
+
+
+# --------------------------------------------------------------------------- what outsiders may see
+
+
+def _public(row: dict) -> dict:
+    return {
+        "id": row["id"],
+        "decision": str(row["decision_ref"]),
+        "appellant_kind": row["appellant_kind"],
+        "status": row["status"],
+        "outcome": row["outcome"] or None,
+        "filed_at": row["filed_at"],
+        "due_at": row["case__resolution_due_at"] if row["status"] == AppealStatus.OPEN else None,
+        "decided_at": row["decided_at"],
+    }
+
+
+def subject_appeals(subject, now=None) -> list[dict]:
+    """Appeals against decisions on a subject (the subject status API): status, outcome, dates."""
+    rows = Appeal.objects.filter(subject_id=subject.pk).order_by("-filed_at", "-id").values(*PUBLIC_COLUMNS)[:20]
+    return [_public(row) for row in rows]
+
+
+def lookup_appeals(results: list[dict] | None) -> dict:
+    """For the support lookup: the appeals about the subjects found (and content their accounts
+    wrote), with the outcome statement sent to the appellant; and the decisions still appealable."""
+    if not results:
+        return {"appeals": [], "appealable": []}
+    decisions = {}
+    for subject in results:
+        for outcome in subject["outcomes"]:
+            if outcome["appealable"] and outcome.get("decision"):
+                decisions.setdefault(outcome["decision"], {
+                    "decision": outcome["decision"], "label": f"{outcome['action']} on {outcome['target']}",
+                    "date": outcome["date"], "until": outcome["appeal_until"],
+                    "account": subject["external_id"] if subject["kind"] == "account" else "",
+                })
+    refs = {o["decision"] for s in results for o in s["outcomes"] if o.get("decision")}
+    rows = (
+        Appeal.objects.filter(decision_ref__in=refs).order_by("-filed_at", "-id")
+        .values(*PUBLIC_COLUMNS, "channel", "appellant_ref")[:50]
+    )
+    appeals = []
+    for row in rows:
+        item = _public(row)
+        item.update({"window_closes_at": row["window_closes_at"], "response": row["response"],
+                     "channel": row["channel"], "appellant": row["appellant_ref"] if
+                     row["appellant_kind"] == AppellantKind.SUBJECT else "a notifier"})
+        appeals.append(item)
+    return {"appeals": appeals, "appealable": list(decisions.values())}
+
+
+# --------------------------------------------------------------------------- the case page
+
+
+def _decision(ref) -> list[EnforcementAction]:
+    return list(
+        EnforcementAction.objects.filter(decision_ref=ref)
+        .select_related("target", "policy", "policy_version", "proposer", "reviewer", "reversed_by").order_by("id")
+    )
+
+
+def appeal_panel(user, case) -> dict:
+    """The appeal side by side with the decision it contests (on an appeal case), or the appeals
+    against this case's decisions (on a report case)."""
+    if case.kind != CaseKind.APPEAL:
+        against = list(Appeal.objects.filter(decision_case_id=case.pk).select_related("case").order_by("-filed_at")[:20])
+        return {"appeal": None, "against": against}
+    appeal = appeal_queryset().filter(case_id=case.pk).first()
+    if appeal is None:
+        return {"appeal": None, "against": []}
+    original = _decision(appeal.decision_ref)
+    new = _decision(appeal.new_decision_ref) if appeal.new_decision_ref else []
+    earlier = list(
+        Appeal.objects.filter(subject_id=appeal.subject_id).exclude(pk=appeal.pk)
+        .select_related("decided_by").order_by("-filed_at")[:EARLIER_APPEALS]
+    )
+    refusal = reviewer_refusal(appeal, user)
+    needs_lead = lead_reasons(appeal, appeal.subject)
+    if not refusal and needs_lead and not can(user, "approval.decide"):
+        refusal = f"This appeal needs a lead ({', '.join(needs_lead)})."
+    holds = case.assignee_id == user.pk or can(user, "case.reassign")
+    decidable = appeal.is_open and case.status in (CaseStatus.IN_REVIEW, CaseStatus.ESCALATED) and holds
+    first = original[0] if original else None
+    decision_case = appeal.decision_case_id
+    original_events = list(
+        CaseEvent.objects.filter(case_id=decision_case).select_related("actor").order_by("-created_at", "-id")[
+            :ORIGINAL_EVENTS]
+    )
+    original_evidence = list(
+        Evidence.objects.filter(case_id=decision_case).select_related("captured_by").order_by("captured_at", "id")
+    )
+    return {
+        "original_events": original_events,
+        "original_evidence": original_evidence,
+        "appeal": appeal,
+        "original": original,
+        "first": first,
+        "new_actions": new,
+        "earlier": earlier,
+        "needs_lead": needs_lead,
+        "refusal": refusal if appeal.is_open else "",
+        "may_decide": decidable and not refusal,
+        "wants_actions_on_overturn": appeal.appellant_kind == AppellantKind.NOTIFIER,
+        "policies": list(enforcement_selectors.policies_active()) if decidable and not refusal else [],
+        "show_internal": can(user, "case.view"),
+    }
+
+
+# --------------------------------------------------------------------------- figures (insights draws them)
+
+
+def appeal_rate(*, since, until=None) -> dict:
+    """Decisions that took effect in [since, until) and how many of them were appealed."""
+    until = until or timezone.now()
+    decided = (
+        EnforcementAction.objects.filter(applied_at__gte=since, applied_at__lt=until,
+                                         status__in=(ActionStatus.ACTIVE, ActionStatus.EXPIRED, ActionStatus.REVERSED))
+        .values("decision_ref").distinct().count()
+    )
+    appealed = Appeal.objects.filter(decision_applied_at__gte=since, decision_applied_at__lt=until) \
+        .values("decision_ref").distinct().count()
+    return {"decisions": decided, "appealed": appealed, "rate": (appealed / decided) if decided else None}
+
+
+def overturn_rates(*, since, until=None, by: str = "policy") -> list[dict]:
+    """Decided appeals in [since, until) grouped by policy, action type or original decider, with
+    how many were overturned or modified."""
+    column = {"policy": "policy__slug", "action_type": "action_type", "decider": "original_decider__username"}[by]
+    until = until or timezone.now()
+    rows = (
+        Appeal.objects.filter(status=AppealStatus.DECIDED, decided_at__gte=since, decided_at__lt=until)
+        .values(key=F(column))
+        .annotate(decided=Count("id"), overturned=Count("id", filter=Q(outcome=Outcome.OVERTURNED)),
+                  modified=Count("id", filter=Q(outcome=Outcome.MODIFIED)))
+        .order_by("key")
+    )
+    return [{**row, "overturn_rate": row["overturned"] / row["decided"]} for row in rows]
+
+
+def time_to_decide(*, since, until=None) -> timedelta | None:
+    """Mean time from filing to decision of the appeals decided in [since, until)."""
+    until = until or timezone.now()
+    return (
+        Appeal.objects.filter(status=AppealStatus.DECIDED, decided_at__gte=since, decided_at__lt=until)
+        .aggregate(mean=Avg(F("decided_at") - F("filed_at")))["mean"]
+    )
