@@ -9,7 +9,8 @@ operation's documentation forgets it:
   type), 429 (throttled views), 503 (the database is away);
 - `nullable` on response fields whose model column is nullable (an unassigned case's `assignee`,
   a top-level category's `parent`), which read-only related fields do not say by themselves;
-- `minItems: 1` on request lists that refuse to be empty (`allow_empty=False`).
+- `minItems: 1` on request lists that refuse to be empty (`allow_empty=False`);
+- `anyOf`, not `oneOf`, for "blank or matching a pattern".
 
 Schemathesis (tests/tsconsole/test_api_contract.py) holds the server to this schema.
 """
@@ -20,6 +21,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+BLANK = {"type": "string", "maxLength": 0}
 
 ERROR_DESCRIPTIONS = {
     400: "The request is not valid: `detail` says why, `errors` names each field. Nothing was changed.",
@@ -103,6 +105,13 @@ class AutoSchema(openapi.AutoSchema):
                                | serializers.ManyRelatedField)):
             schema["minItems"] = max(schema.get("minItems", 0), 1)
         return schema
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        if any(branch == BLANK for branch in schema.get("oneOf", ())):
+            # drf-spectacular writes "blank, or the pattern" as oneOf; "" matches both when the
+            # pattern allows it (ours do), which makes every blank value invalid: it is anyOf.
+            schema["anyOf"] = schema.pop("oneOf")
 
     @staticmethod
     def _nullable(schema: dict) -> dict:

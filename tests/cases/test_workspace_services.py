@@ -20,7 +20,7 @@ from tests.factories import (
     TeamMembershipFactory,
     WebhookEndpointFactory,
 )
-from tsconsole.errors import Conflict, InvalidInput, NotAllowed
+from tsconsole.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tsconsole.models import AuditEntry, Notification, OutboxMessage
 from tsconsole.roles import ANALYST
 
@@ -113,7 +113,8 @@ def test_restricted_queue_refuses_outsiders_and_admits_members(analyst, helper):
     case = CaseFactory(queue=queue)
     with pytest.raises(NotAllowed):
         workflow.case_claim_next(queue="legal-only", actor=analyst)
-    with pytest.raises(NotAllowed):
+    # A case in a queue the actor may not work answers like a missing one (no existence oracle).
+    with pytest.raises(NotFound):
         workflow.note_add(case=case, body="x", actor=analyst)
     TeamMembershipFactory(team=team, user=helper)
     assert workflow.case_claim_next(queue="legal-only", actor=helper).pk == case.pk

@@ -14,12 +14,15 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -50,14 +53,17 @@ def published_schema() -> dict:
     return json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
 
 
-@pytest.fixture(scope="session")
-def api_schema():
-    return schemathesis.openapi.from_dict(published_schema())
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture
 def wsgi_app():
-    return get_wsgi_application()
+    """The WSGI application, minus what only a server wants: closing the database connection at the
+    end of each request would close the test's transaction (Django's test client does the same)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -78,7 +84,14 @@ def role_tokens(db):
     return {role: Token.objects.create(user=user).key for role, user in users.items()}
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+# Fuzzing only, deterministic: the coverage phase's boundary cases per parameter, times six roles,
+# would take many minutes on two cores; the stateful phase needs links the schema does not declare.
+CONFIG = SchemathesisConfig.from_dict({
+    "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
+    "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
+})
+# Built at collection (pytest-django has set Django up by then).
+schema = schemathesis.openapi.from_dict(published_schema(), config=CONFIG)
 
 
 @pytest.mark.django_db
