@@ -1,0 +1,74 @@
+"""One way to show a moment on every page: relative ("3h 5m ago", "in 55m"), with the absolute
+time in the reader's zone on hover and in the `datetime` attribute for scripts.
+
+The zone is the one TimezoneMiddleware activated (the browser's, sent in the `tz` cookie), so
+`localtime` here is the reader's local time; the label names the zone so nobody guesses.
+Loaded as a template builtin: `{{ case.opened_at|when }}`, `{{ x|when_abs }}`.
+"""
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+register = template.Library()
+
+ABSOLUTE = "%a %d %b %Y, %H:%M"
+
+
+def _compact(seconds: int) -> str:
+    seconds = abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days >= 365:
+        return f"{days // 365}y {days % 365}d"
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m"
+    return f"{secs}s"
+
+
+def zone_label(moment) -> str:
+    """"CET (Europe/Paris)", or "UTC"."""
+    name = str(timezone.get_current_timezone())
+    abbrev = moment.strftime("%Z")
+    return name if abbrev == name or not abbrev else f"{abbrev} ({name})"
+
+
+def absolute(value) -> str:
+    local = timezone.localtime(value)
+    return f"{local.strftime(ABSOLUTE)} {zone_label(local)}"
+
+
+def relative(value, now=None) -> str:
+    seconds = int((value - (now or timezone.now())).total_seconds())
+    if abs(seconds) < 45:
+        return "just now"
+    return f"in {_compact(seconds)}" if seconds > 0 else f"{_compact(seconds)} ago"
+
+
+@register.filter(is_safe=True)
+def when(value):
+    """<time> saying how long ago (or how soon), the absolute local time on hover."""
+    if not value:
+        return "—"
+    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), absolute(value), relative(value))
+
+
+@register.filter(is_safe=True)
+def when_abs(value):
+    """<time> with the absolute local time shown (and the relative one on hover)."""
+    if not value:
+        return "—"
+    local = timezone.localtime(value)
+    return format_html('<time datetime="{}" title="{}">{} <span class="tz">{}</span></time>', value.isoformat(),
+                       relative(value), local.strftime(ABSOLUTE), local.strftime("%Z") or str(local.tzinfo))
+
+
+@register.simple_tag
+def current_zone() -> str:
+    """The zone pages are shown in, for labels ("Times in Europe/Paris")."""
+    return str(timezone.get_current_timezone())
