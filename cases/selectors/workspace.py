@@ -438,6 +438,18 @@ def my_work(user, *, resolved_limit: int = 20) -> dict:
     }
 
 
+def home_work(user, *, limit: int = 8) -> dict:
+    """The analyst's home: cases in hand, holds asked of them, and the queues they may take work from."""
+    work = my_work(user, resolved_limit=0)
+    return {
+        "assigned": work["assigned"][:limit],
+        "assigned_more": len(work["assigned"]) > limit,
+        "asked_to_help": work["asked_to_help"][:limit],
+        "on_hold": len(work["on_hold"]),
+        "queues": list(queues_workable(user)),
+    }
+
+
 _CASE_ID = re.compile(r"^(?:case\s*)?#?\s*(\d{1,18})$", re.IGNORECASE)
 
 

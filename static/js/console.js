@@ -83,6 +83,21 @@
     if (form && event.target.type === "number") decisionForm(form);
   });
   document.addEventListener("DOMContentLoaded", refreshDecisionForms);
+  // Narrow screens: the main navigation folds behind a Menu button.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest("[data-menu-toggle]");
+    if (!toggle) return;
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    document.body.classList.toggle("menu-open", open);
+  });
+  // Rows with data-href open on a click anywhere in the row (links and buttons keep their own).
+  document.addEventListener("click", function (event) {
+    var row = event.target.closest && event.target.closest("tr[data-href]");
+    if (!row || event.target.closest("a, button, input, select, textarea, label, summary")) return;
+    if (window.getSelection && String(window.getSelection())) return;  // selecting text, not opening
+    window.location.href = row.getAttribute("data-href");
+  });
   document.addEventListener("htmx:afterSettle", refreshDecisionForms);
 
   document.addEventListener("keydown", function (event) {
@@ -92,6 +107,8 @@
       event.target.form.requestSubmit();
       return;
     }
+    // Esc leaves a field, so the page's keys work again without reaching for the mouse.
+    if (event.key === "Escape" && typing(event.target)) { event.target.blur(); return; }
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     var key = event.key;
     if (key === "?") {

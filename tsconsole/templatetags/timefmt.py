@@ -6,6 +6,8 @@ The zone is the one TimezoneMiddleware activated (the browser's, sent in the `tz
 Loaded as a template builtin: `{{ case.opened_at|when }}`, `{{ x|when_abs }}`.
 """
 
+import re
+
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
@@ -13,6 +15,7 @@ from django.utils.html import format_html
 register = template.Library()
 
 ABSOLUTE = "%a %d %b %Y, %H:%M"
+_URL = re.compile(r"https?://\S+")
 
 
 def _compact(seconds: int) -> str:
@@ -58,6 +61,12 @@ def when(value):
     return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), absolute(value), relative(value))
 
 
+@register.filter
+def when_title(value) -> str:
+    """The absolute local time with its zone, for a title attribute."""
+    return absolute(value) if value else ""
+
+
 @register.filter(is_safe=True)
 def when_abs(value):
     """<time> with the absolute local time shown (and the relative one on hover)."""
@@ -72,3 +81,20 @@ def when_abs(value):
 def current_zone() -> str:
     """The zone pages are shown in, for labels ("Times in Europe/Paris")."""
     return str(timezone.get_current_timezone())
+
+
+@register.filter
+def first_line(text, limit: int = 160) -> str:
+    """The first non-blank line of a text without its web addresses (the title links there), cut
+    to `limit` characters: a notification's one-line summary."""
+    for line in (text or "").splitlines():
+        line = _URL.sub("", line).strip(" :-\t")
+        if line:
+            return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+    return ""
+
+
+@register.filter
+def more_lines(text) -> bool:
+    """Whether a text says more than its first line."""
+    return len([line for line in (text or "").splitlines() if line.strip()]) > 1
