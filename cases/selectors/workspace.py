@@ -165,6 +165,8 @@ def _queue_counts(queue_ids: list[int], now) -> tuple[dict, object]:
             unassigned=Count("id", filter=waiting),
             oldest_unassigned=Min("opened_at", filter=waiting),
             breached=Count("id", filter=_breached_q(now)),
+            breached_first_touch=Count("id", filter=Q(first_touched_at__isnull=True, first_touch_due_at__lte=now)),
+            breached_resolution=Count("id", filter=Q(resolution_due_at__lte=now)),
             at_risk=Count("id", filter=_at_risk_q(queue_ids, now)),
         ).order_by()
     }
@@ -196,6 +198,8 @@ def queue_summaries(user, *, now=None) -> list[dict]:
             "oldest_age_seconds": int((now - oldest).total_seconds()) if oldest else None,
             "at_risk": row.get("at_risk", 0),
             "breached": row.get("breached", 0),
+            "breached_first_touch": row.get("breached_first_touch", 0),
+            "breached_resolution": row.get("breached_resolution", 0),
             "counted_at": counted_at,
         })
     return summary

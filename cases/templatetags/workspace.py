@@ -8,6 +8,7 @@ from ..models import CaseStatus
 register = template.Library()
 
 _STATUS = dict(CaseStatus.choices)
+_CLOCK_LABELS = {"first_touch": "First-touch", "resolution": "Resolution"}
 
 
 def _status(value: str) -> str:
@@ -55,6 +56,10 @@ def event_text(event) -> str:
     if verb == "resolved":
         outcome = str(d.get("resolution", "")).replace("_", " ") or "resolved"
         return f"resolved the case: {outcome}" + reason
+    if verb in ("sla_at_risk", "sla_breached"):
+        clock = _CLOCK_LABELS.get(d.get("clock"), "SLA")
+        text = f"{clock} target {'at risk' if verb == 'sla_at_risk' else 'breached'}"
+        return text + (" (after a priority raise)" if d.get("after_priority_raise") else "")
     text = verb.replace("_", " ").replace(".", " ")
     if event.from_status or event.to_status:
         text += f" ({_status(event.from_status)} → {_status(event.to_status)})"
@@ -123,3 +128,26 @@ def until(value) -> str:
 def status_pill(status: str) -> str:
     return {"open": "", "in_review": "ok", "on_hold": "warn", "escalated": "bad", "awaiting_approval": "warn",
             "resolved": "ok"}.get(status, "")
+
+
+@register.filter
+def collapse_repeats(events) -> list[dict]:
+    """Timeline rows with consecutive identical system lines (the sweep's repeated SLA marks) folded
+    into one with a count: [{"event", "times", "last"}]."""
+    rows: list[dict] = []
+    for event in events:
+        previous = rows[-1] if rows else None
+        if (previous and event.actor_id is None and previous["event"].actor_id is None
+                and event.verb == previous["event"].verb and event.verb.startswith("sla_")
+                and event_text(event) == event_text(previous["event"])):
+            previous["times"] += 1
+            previous["last"] = event
+            continue
+        rows.append({"event": event, "times": 1, "last": event})
+    return rows
+
+
+@register.filter
+def clock_state_label(state: str) -> str:
+    return {"running": "On track", "met": "Met", "missed": "Missed", "at_risk": "At risk", "paused": "Paused",
+            "breached": "Breached", "none": "No target"}.get(state, state)
