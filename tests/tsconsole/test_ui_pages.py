@@ -81,3 +81,21 @@ def test_my_work_shows_when_resolved_cases_were_resolved_not_a_due_time(client, 
     resolved = html.split('data-testid="my-resolved"')[1].split("</table>")[0]
     assert "<th>Resolved</th>" in resolved and "<th>Due</th>" not in resolved
     assert "just now" in resolved
+
+
+def test_when_is_relative_with_the_absolute_local_time_on_hover():
+    import zoneinfo
+    from datetime import datetime, timedelta
+    from datetime import timezone as dt_timezone
+
+    from django.utils import timezone
+
+    from tsconsole.templatetags.timefmt import when
+
+    moment = datetime(2026, 1, 15, 12, 0, tzinfo=dt_timezone.utc)
+    with timezone.override(zoneinfo.ZoneInfo("America/New_York")):
+        html = when(moment)
+    assert 'datetime="2026-01-15T12:00:00+00:00"' in html
+    assert 'title="Thu 15 Jan 2026, 07:00 EST (America/New_York)"' in html and " ago</time>" in html
+    soon = when(timezone.now() + timedelta(hours=2, minutes=5))
+    assert ">in 2h 4m</time>" in soon or ">in 2h 5m</time>" in soon
