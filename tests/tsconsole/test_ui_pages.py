@@ -1,5 +1,7 @@
 """Role homes, notifications and the shared page furniture (time zone, skip link, labels)."""
 
+from datetime import UTC
+
 import pytest
 from django.urls import reverse
 
@@ -86,13 +88,12 @@ def test_my_work_shows_when_resolved_cases_were_resolved_not_a_due_time(client, 
 def test_when_is_relative_with_the_absolute_local_time_on_hover():
     import zoneinfo
     from datetime import datetime, timedelta
-    from datetime import timezone as dt_timezone
 
     from django.utils import timezone
 
     from tsconsole.templatetags.timefmt import when
 
-    moment = datetime(2026, 1, 15, 12, 0, tzinfo=dt_timezone.utc)
+    moment = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
     with timezone.override(zoneinfo.ZoneInfo("America/New_York")):
         html = when(moment)
     assert 'datetime="2026-01-15T12:00:00+00:00"' in html
