@@ -83,6 +83,13 @@
     if (form && event.target.type === "number") decisionForm(form);
   });
   document.addEventListener("DOMContentLoaded", refreshDecisionForms);
+  // Saving a case-list filter saves what the list shows now (htmx keeps the address bar current).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("save-filter")) return;
+    var query = form.querySelector("input[name=query]");
+    if (query && window.location.search) query.value = window.location.search.slice(1);
+  });
   // Narrow screens: the main navigation folds behind a Menu button.
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest && event.target.closest("[data-menu-toggle]");
