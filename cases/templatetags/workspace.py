@@ -3,7 +3,7 @@
 from django import template
 from django.utils import timezone
 
-from ..models import CaseStatus
+from ..models import CaseStatus, Source
 
 register = template.Library()
 
@@ -151,3 +151,9 @@ def collapse_repeats(events) -> list[dict]:
 def clock_state_label(state: str) -> str:
     return {"running": "On track", "met": "Met", "missed": "Missed", "at_risk": "At risk", "paused": "Paused",
             "breached": "Breached", "none": "No target"}.get(state, state)
+
+
+@register.filter
+def source_label(value: str) -> str:
+    """"user_report" → "User report"."""
+    return dict(Source.choices).get(value, str(value or "").replace("_", " ").capitalize())

@@ -96,7 +96,7 @@ def test_analyst_works_a_case_and_a_helper_resolves_it(page, live_server, worksp
     assert page.get_by_test_id("case-status").inner_text() == "In review"
     assert page.get_by_test_id("case-assignee").inner_text() == "ana"
     subject = page.get_by_test_id("subject-panel").inner_text()
-    assert "@night_owl" in subject and "people like you" in subject and "18200" in subject
+    assert "@night_owl" in subject and "people like you" in subject and "18,200" in subject
     linked = page.get_by_test_id("linked-accounts")
     assert linked.get_by_test_id("linked-account").count() == 2
     assert "ring_member_0" in linked.inner_text() and "actioned" in linked.inner_text()

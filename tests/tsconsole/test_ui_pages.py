@@ -100,3 +100,22 @@ def test_when_is_relative_with_the_absolute_local_time_on_hover():
     assert 'title="Thu 15 Jan 2026, 07:00 EST (America/New_York)"' in html and " ago</time>" in html
     soon = when(timezone.now() + timedelta(hours=2, minutes=5))
     assert ">in 2h 4m</time>" in soon or ">in 2h 5m</time>" in soon
+
+
+def test_refusals_say_who_may_and_who_you_are(client, support_agent):
+    client.force_login(support_agent)
+    response = client.get(reverse("queue-list"))
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Working on cases is for analysts, leads and admins; you are signed in as support agent." in html
+    assert "(case.work)" not in html
+
+
+def test_report_sources_and_reach_read_as_words_and_numbers(client, analyst):
+    from tests.factories import AccountFactory, ReportFactory
+
+    case = CaseFactory(subject=AccountFactory(follower_count=250_000))
+    ReportFactory(case=case, source="user_report")
+    client.force_login(analyst)
+    html = client.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert "250,000 followers" in html and "User report" in html and "Userreport" not in html
