@@ -90,6 +90,16 @@
     var query = form.querySelector("input[name=query]");
     if (query && window.location.search) query.value = window.location.search.slice(1);
   });
+  // A table wider than a narrow screen scrolls in place; keyboard users reach it with Tab.
+  function markScrollable() {
+    document.querySelectorAll("table.grid").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) table.setAttribute("tabindex", "0");
+      else if (table.getAttribute("tabindex") === "0") table.removeAttribute("tabindex");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", markScrollable);
+  document.addEventListener("htmx:afterSettle", markScrollable);
+  window.addEventListener("resize", markScrollable);
   // Narrow screens: the main navigation folds behind a Menu button.
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest && event.target.closest("[data-menu-toggle]");
