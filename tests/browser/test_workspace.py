@@ -140,7 +140,7 @@ def test_analyst_works_a_case_and_a_helper_resolves_it(page, live_server, worksp
     screenshot(page, "workspace-case-revealed")
 
     # hold for help, asking Helen
-    page.get_by_text("Hold for help").click()
+    page.keyboard.press("h")  # opens "Hold for help" with the cursor in its first field
     page.select_option("#hold-helper", label="Helen (helen)")
     page.fill("#hold-reason", "Is this a credible threat in your market?")
     page.get_by_test_id("hold").click()
