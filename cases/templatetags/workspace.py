@@ -3,6 +3,8 @@
 from django import template
 from django.utils import timezone
 
+from tsconsole.templatetags.timefmt import compact_duration
+
 from ..models import CaseStatus, Source
 
 register = template.Library()
@@ -97,22 +99,6 @@ def age(value) -> str:
         return "—"
     seconds = int((timezone.now() - value).total_seconds()) if hasattr(value, "tzinfo") else int(value)
     return compact_duration(seconds)
-
-
-def compact_duration(seconds: int) -> str:
-    seconds = abs(int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days >= 365:
-        return f"{days // 365}y {days % 365}d"
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    if minutes:
-        return f"{minutes}m"
-    return f"{secs}s"
 
 
 @register.filter

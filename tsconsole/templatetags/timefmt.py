@@ -18,7 +18,8 @@ ABSOLUTE = "%a %d %b %Y, %H:%M"
 _URL = re.compile(r"https?://\S+")
 
 
-def _compact(seconds: int) -> str:
+def compact_duration(seconds: int) -> str:
+    """45s, 12m, 3h 5m, 4d 2h, 1y 20d: one compact form for ages, countdowns and durations."""
     seconds = abs(int(seconds))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
@@ -50,7 +51,7 @@ def relative(value, now=None) -> str:
     seconds = int((value - (now or timezone.now())).total_seconds())
     if abs(seconds) < 45:
         return "just now"
-    return f"in {_compact(seconds)}" if seconds > 0 else f"{_compact(seconds)} ago"
+    return f"in {compact_duration(seconds)}" if seconds > 0 else f"{compact_duration(seconds)} ago"
 
 
 @register.filter(is_safe=True)
