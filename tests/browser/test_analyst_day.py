@@ -85,6 +85,7 @@ def test_claim_decide_warning_and_next_with_four_actions(browser, live_server, d
         screenshot(page, "day-decision-panel-1440")
         box = page.get_by_test_id("decide").bounding_box()
         assert box["y"] + box["height"] <= DESKTOP["height"], f"Decide is at y={box['y']}"
+        print(f"decide-button-bottom-px={box['y'] + box['height']:.0f} of {DESKTOP['height']}")
         assert page.evaluate("window.scrollY") == 0
         screenshot(page, "day-decision-panel-1440")
 
