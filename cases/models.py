@@ -274,6 +274,23 @@ class CaseStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
+class SavedFilter(models.Model):
+    """A case-list filter a user named to come back to ("my P0–P1 in Harassment"): the list's
+    query string, without the page cursor. Private to its owner."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_case_filters")
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_filter_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
 class Tag(models.Model):
     name = models.SlugField(max_length=60, unique=True)
 

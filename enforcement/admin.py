@@ -39,7 +39,7 @@ class PolicyAdmin(admin.ModelAdmin):
 
 @admin.register(Macro)
 class MacroAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "category", "is_active"]
+    list_display = ["name", "slug", "category", "action_types", "is_active"]
     list_filter = ["is_active", "category"]
     search_fields = ["name", "slug", "body"]
     prepopulated_fields = {"slug": ["name"]}

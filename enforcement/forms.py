@@ -15,11 +15,26 @@ PANEL_ACTIONS = [
 TIMED = DURATION_REQUIRED | DURATION_OPTIONAL
 
 
+UNITS = [("days", "days"), ("hours", "hours")]
+
+
+def split_hours(hours: int | None) -> tuple[int | None, str]:
+    """48 → (2, "days"); 36 → (36, "hours"): a duration as the panel shows it."""
+    if hours and hours % 24 == 0:
+        return hours // 24, "days"
+    return hours, "hours"
+
+
 class DecisionForm(forms.Form):
-    """The decision panel: which actions, for how long, under which policy, why, and what the user is told."""
+    """The decision panel: which actions, for how long, under which policy, why, and what the user is told.
+
+    `offered` limits the action rows to the types that fit the case's subject (the service refuses
+    the others anyway). A duration is a number and a unit; a post without a unit means hours, as
+    the API does.
+    """
 
     policy = forms.CharField(required=False)
-    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     macro = forms.CharField(required=False)
     statement = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     departure_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
@@ -28,29 +43,33 @@ class DecisionForm(forms.Form):
         choices=[(key, key.replace("_", " ").capitalize()) for key in VISIBILITY_FORMS], required=False,
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, offered=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.offered = [k for k in PANEL_ACTIONS if offered is None or k in offered]
         for kind in PANEL_ACTIONS:
             self.fields[f"act_{kind}"] = forms.BooleanField(required=False, label=ActionType(kind).label)
             if kind in TIMED:
                 self.fields[f"hours_{kind}"] = forms.IntegerField(required=False, min_value=1)
+                self.fields[f"unit_{kind}"] = forms.ChoiceField(choices=UNITS, required=False)
 
     def action_rows(self):
-        """(type, label, checkbox, hours field or None) per action type, for the template."""
+        """(type, label, checkbox, duration field, unit field) per offered action type (None for untimed)."""
         return [
-            (kind, ActionType(kind).label, self[f"act_{kind}"], self[f"hours_{kind}"] if kind in TIMED else None)
-            for kind in PANEL_ACTIONS
+            (kind, ActionType(kind).label, self[f"act_{kind}"],
+             self[f"hours_{kind}"] if kind in TIMED else None, self[f"unit_{kind}"] if kind in TIMED else None)
+            for kind in self.offered
         ]
 
     def actions(self) -> list[dict]:
-        """The checked actions in the API's shape (the service validates them)."""
+        """The checked actions in the API's shape, durations in hours (the service validates them)."""
         data = self.cleaned_data
         chosen = []
         for kind in PANEL_ACTIONS:
             if data.get(f"act_{kind}"):
                 item = {"type": str(kind)}
                 if kind in TIMED and data.get(f"hours_{kind}"):
-                    item["duration_hours"] = data[f"hours_{kind}"]
+                    amount = data[f"hours_{kind}"]
+                    item["duration_hours"] = amount * 24 if data.get(f"unit_{kind}") == "days" else amount
                 if kind == ActionType.RESTRICT_VISIBILITY and data.get("visibility"):
                     item["visibility"] = data["visibility"]
                 chosen.append(item)
@@ -66,6 +85,8 @@ class DecisionForm(forms.Form):
                     if not item_errors or index >= len(actions):
                         continue
                     kind = actions[index]["type"]
+                    if kind not in self.offered:
+                        continue  # no row to show it on: the caller shows the message
                     for key, messages in item_errors.items():
                         target = f"hours_{kind}" if key == "duration_hours" and kind in TIMED else f"act_{kind}"
                         for message in messages:

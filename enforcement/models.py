@@ -220,9 +220,20 @@ class PolicyVersion(models.Model):
         return f"{self.policy} v{self.version}"
 
 
+def validate_macro_action_types(value) -> None:
+    """A list of action types (empty: the macro fits any decision)."""
+    if not isinstance(value, list) or any(v not in ActionType.values for v in value):
+        raise ValidationError(f"A list of action types, each one of {', '.join(ActionType.values)}.")
+
+
 class Macro(models.Model):
     """An admin-managed statement-of-reasons template. `{name}` placeholders are filled at decision
-    time; a statement with a placeholder left unfilled is refused."""
+    time; a statement with a placeholder left unfilled is refused.
+
+    `action_types` ties a macro to the actions it describes ("Account suspended" is for a
+    suspension): the decision panel offers it only for those, and the service refuses it for a
+    decision that takes none of them. Empty: a general macro that fits any decision.
+    """
 
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=120)
@@ -231,6 +242,10 @@ class Macro(models.Model):
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="macros",
         help_text="Offered first for cases in this category (and its subcategories); empty: every case.",
     )
+    action_types = models.JSONField(
+        default=list, blank=True, validators=[validate_macro_action_types],
+        help_text='The action types this statement describes, e.g. ["suspension"]; empty: any decision.',
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -238,6 +253,10 @@ class Macro(models.Model):
 
     def __str__(self):
         return self.name
+
+    def fits(self, action_types) -> bool:
+        """Whether the macro describes a decision taking `action_types`."""
+        return not self.action_types or bool(set(self.action_types) & {str(t) for t in action_types})
 
 
 # --------------------------------------------------------------------------- actions and strikes

@@ -107,6 +107,35 @@ def statement_values(case: Case, policy: Policy | None) -> dict:
     return values
 
 
+# Placeholders whose values exist only once the decision is taken: the preview leaves them in place
+# and the service fills them (in a macro or in typed text) when it records the decision.
+DECISION_TIME_PLACEHOLDERS = ("end_date", "appeal_deadline")
+
+
+def decision_time_values(*, end, applied_at) -> dict:
+    """{end_date} (when the decision has a timed action) and {appeal_deadline}, as users read them."""
+    values = {}
+    if end is not None:
+        values["end_date"] = f"{end:%Y-%m-%d %H:%M} UTC"
+    deadline = appeal_deadline(applied_at)
+    if deadline is not None:
+        values["appeal_deadline"] = f"{deadline:%Y-%m-%d}"
+    return values
+
+
+def actions_offered(subject: Subject, account: Subject | None) -> list[str]:
+    """The action types that can act on a case about `subject` (account actions on content act on
+    its author). The service refuses the others; the panel does not offer them."""
+    offered = []
+    for kind in ActionType.values:
+        if kind in CONTENT_ONLY and subject.kind != Subject.Kind.CONTENT:
+            continue
+        if kind in ACCOUNT_ONLY and account is None:
+            continue
+        offered.append(kind)
+    return offered
+
+
 # --------------------------------------------------------------------------- strikes and ladders
 
 
@@ -227,10 +256,17 @@ def case_panel(user, case: Case, *, now=None) -> dict:
         "suggestion_label": suggestion_label(suggestion),
         "high_impact": high_impact_reasons(subject),
         "macros": macros_for(case.category) if decide else [],
+        "offered": actions_offered(subject, account),
         "subject_is_content": subject.kind == Subject.Kind.CONTENT,
         "account_actions": sorted(ACCOUNT_ONLY),
         "content_actions": sorted(CONTENT_ONLY),
     }
+
+
+def case_panel_offered(case: Case) -> list[str]:
+    """The action types the decision form offers for the case (see actions_offered)."""
+    subject = Subject.objects.select_related("author").get(pk=case.subject_id)
+    return actions_offered(subject, responsible_account(subject))
 
 
 # --------------------------------------------------------------------------- approvals

@@ -184,21 +184,31 @@ def _policy(case: Case, slug) -> Policy:
     return policy
 
 
-def _statement(*, case: Case, policy: Policy, statement, macro, macro_values, ends: list, required: bool):
+def _statement(*, case: Case, policy: Policy, statement, macro, macro_values, types: list[str], end, now,
+               required: bool):
     """The user-facing statement: typed text, or a macro filled with values. Refused while a
-    placeholder is unfilled. Returns (text, macro or None)."""
+    placeholder is unfilled, and a macro refused when it describes none of the decision's action
+    types. The values only known when deciding ({end_date}, {appeal_deadline}) are filled in typed
+    text too. Returns (text, macro or None)."""
     text = _text(statement, "statement", "The statement of reasons", required=False)
     chosen = None
     if macro not in (None, ""):
         chosen = Macro.objects.filter(slug=str(macro), is_active=True).first()
         if chosen is None:
             raise InvalidInput(f"There is no active macro {macro!r}.", field_errors={"macro": ["Unknown or inactive macro."]})
+        if not chosen.fits(types):
+            meant = ", ".join(ActionType(t).label.lower() for t in chosen.action_types)
+            taken = ", ".join(ActionType(t).label.lower() for t in types)
+            raise InvalidInput(
+                f"The macro \u201c{chosen.name}\u201d is written for a {meant}, and this decision is a {taken}.",
+                field_errors={"macro": [f"Written for a {meant}: choose a macro for a {taken}, or write the statement."]},
+            )
     if macro_values is not None and not isinstance(macro_values, dict):
         raise InvalidInput("Macro values are an object of placeholder → text.", field_errors={"macro_values": ["Must be an object."]})
+    timed = selectors.decision_time_values(end=end, applied_at=now)
     if chosen is not None and not text:
         values = selectors.statement_values(case, policy)
-        if len(ends) == 1:
-            values["end_date"] = f"{ends[0]:%Y-%m-%d %H:%M} UTC"
+        values.update(timed)
         values.update({k: str(v).strip() for k, v in (macro_values or {}).items() if v is not None})
         text = selectors.fill_placeholders(chosen.body, values)
         missing = selectors.placeholders(text)
@@ -212,6 +222,7 @@ def _statement(*, case: Case, policy: Policy, statement, macro, macro_values, en
             "A statement of reasons is required: the user is told why.",
             field_errors={"statement": ["Write a statement or choose a macro."]},
         )
+    text = selectors.fill_placeholders(text, timed)
     left = selectors.placeholders(text)
     if left:
         names = ", ".join("{" + name + "}" for name in left)
@@ -336,10 +347,12 @@ def _plan(*, case, subject, account, specs, policy, statement, macro, macro_valu
     violation = specs[0].type != ActionType.NO_VIOLATION
     suggestion = selectors.ladder_suggestion(account, chosen_policy, now=now) if violation else None
     departs = _departs(suggestion, specs, targets, account)
-    ends = [now + timedelta(hours=s.hours) for s in specs if s.hours]
+    # {end_date} is the end of the most severe timed action (a suspension outlasts a label).
+    timed = sorted((s for s in specs if s.hours), key=lambda s: SEVERITY.index(s.type))
+    end = now + timedelta(hours=timed[0].hours) if timed else None
     text, used_macro = _statement(
         case=case, policy=chosen_policy, statement=statement, macro=macro, macro_values=macro_values,
-        ends=ends, required=violation,
+        types=[s.type for s in specs], end=end, now=now, required=violation,
     )
     reasons = []
     if violation:

@@ -18,17 +18,38 @@ from tsconsole.roles import can, capability_required
 from tsconsole.slots import panels_for
 
 from . import selectors, services
-from .forms import DecisionForm, LookupForm, ReverseForm, ReviewForm
+from .forms import DecisionForm, LookupForm, ReverseForm, ReviewForm, split_hours
 
 # --------------------------------------------------------------------------- the decision panel
+
+
+def _initial(data: dict) -> dict:
+    """The form as the ladder would have it: its step checked with its duration, and the first
+    macro written for that step chosen and filled, so the common decision needs only a rationale."""
+    initial = {"policy": data["policy"].slug if data["policy"] else ""}
+    suggestion = data["suggestion"]
+    if not suggestion or suggestion["action"] not in data["offered"]:
+        return initial
+    kind = suggestion["action"]
+    initial[f"act_{kind}"] = True
+    if suggestion.get("duration_hours"):
+        initial[f"hours_{kind}"], initial[f"unit_{kind}"] = split_hours(suggestion["duration_hours"])
+    macro = next((m for m in data["macros"] if m.action_types and m.fits([kind])), None)
+    if macro is not None:
+        initial["macro"] = macro.slug
+        initial["statement"] = selectors.fill_placeholders(
+            macro.body, selectors.statement_values(data["case"], data["policy"]))
+    return initial
 
 
 def _panel(request, case: Case, form: DecisionForm | None = None) -> dict:
     data = selectors.case_panel(request.user, case)
     if data["may_decide"] and form is None:
-        initial = {"policy": data["policy"].slug if data["policy"] else ""}
-        form = DecisionForm(initial=initial)
+        form = DecisionForm(initial=_initial(data), offered=data["offered"])
     data["form"] = form
+    if form is not None:
+        names = selectors.placeholders(form["statement"].value() or "")
+        data["statement_later"] = [n for n in names if n in selectors.DECISION_TIME_PLACEHOLDERS]
     data["policies"] = list(selectors.policies_active()) if data["may_decide"] else []
     data["may_reverse"] = can(request.user, "action.reverse")
     return data
@@ -53,7 +74,7 @@ def decide(request, pk):
     case = _case_or_404(request, pk)
     if request.method == "GET":
         return render(request, "enforcement/decide.html", {"panel": _panel(request, case), "case": case})
-    form = DecisionForm(request.POST)
+    form = DecisionForm(request.POST, offered=selectors.case_panel_offered(case))
     status, error = 400, ""
     if form.is_valid():
         actions = form.actions()
@@ -98,8 +119,11 @@ def macro_preview(request, pk):
     text = request.GET.get("statement", "")
     if macro is not None:
         text = selectors.fill_placeholders(macro.body, selectors.statement_values(case, policy))
+    names = selectors.placeholders(text)
     return render(request, "enforcement/_statement_field.html", {
-        "statement": text, "missing": selectors.placeholders(text), "macro": macro,
+        "statement": text, "macro": macro,
+        "missing": [n for n in names if n not in selectors.DECISION_TIME_PLACEHOLDERS],
+        "later": [n for n in names if n in selectors.DECISION_TIME_PLACEHOLDERS],
     })
 
 

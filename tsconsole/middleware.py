@@ -1,11 +1,14 @@
 """Request-wide rules: every page needs a login; a missing database answers 503, not 500; control
-characters in page input answer 400, not 500."""
+characters in page input answer 400, not 500; times are shown in the reader's zone."""
+
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.response import SimpleTemplateResponse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from .api_errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, error_body, is_api
@@ -108,3 +111,31 @@ class ControlCharacterMiddleware:
         response = SimpleTemplateResponse("400.html", {"message": message}, status=400)
         response.render()
         return response
+
+
+TZ_COOKIE = "tz"
+
+
+class TimezoneMiddleware:
+    """Show times in the reader's zone: the IANA name the browser reports (console.js writes it to
+    the `tz` cookie), else the server's TIME_ZONE. An unknown name is ignored, never an error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        name = request.COOKIES.get(TZ_COOKIE, "")
+        zone = None
+        if name and len(name) <= 64:
+            try:
+                zone = zoneinfo.ZoneInfo(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                zone = None
+        if zone is not None:
+            timezone.activate(zone)
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -90,6 +90,37 @@ def can(user, capability: str) -> bool:
     return bool(user_roles(user) & allowed)
 
 
+# What a capability lets people do, for refusals people read ("(case.work)" means nothing to them).
+CAPABILITY_TEXT = {
+    "case.view": "reading cases",
+    "case.work": "working on cases",
+    "case.reassign": "reassigning cases",
+    "report.create": "sending reports",
+    "taxonomy.view": "reading the taxonomy",
+    "queue.configure": "configuring queues",
+    "queue.work_all": "working every queue",
+    "routing.configure": "configuring routing",
+    "approval.decide": "approving decisions",
+    "action.reverse": "reversing actions",
+    "escalation.manage": "managing escalations",
+    "escalation.view": "the escalations page",
+    "support.lookup": "the support lookup",
+    "subject.status": "reading subject status",
+    "outbox.manage": "managing deliveries",
+    "system.health": "the system health page",
+}
+
+
+def refusal_text(user, capability: str) -> str:
+    """"Working on cases is for analysts, leads and admins; you are signed in as a support agent."."""
+    what = CAPABILITY_TEXT.get(capability, "this page")
+    allowed = [ROLE_LABELS[r].lower() + "s" for r in ROLES if r in CAPABILITIES.get(capability, ()) and r != INTEGRATION]
+    mine = [ROLE_LABELS[r].lower() for r in sorted(user_roles(user))]
+    who = ", ".join(allowed[:-1]) + " and " + allowed[-1] if len(allowed) > 1 else "".join(allowed) or "nobody"
+    you = f"you are signed in as {' and '.join(mine)}" if mine else "your account has no role yet"
+    return f"{what[0].upper()}{what[1:]} is for {who}; {you}. Ask an administrator if you need it."
+
+
 def capability_required(capability: str):
     """View decorator: anonymous users go to login; users without the capability get 403."""
     if capability not in CAPABILITIES:
@@ -101,7 +132,7 @@ def capability_required(capability: str):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not can(request.user, capability):
-                raise PermissionDenied(f"Your role does not allow this ({capability}).")
+                raise PermissionDenied(refusal_text(request.user, capability))
             return view(request, *args, **kwargs)
 
         wrapped.required_capability = capability

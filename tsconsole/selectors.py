@@ -8,8 +8,17 @@ from .models import Heartbeat, Notification, OutboxMessage
 HEARTBEAT_STALE_SECONDS = 180
 
 
-def notifications_for(user, *, limit: int = 50):
-    return list(Notification.objects.filter(user=user).order_by("-created_at")[:limit])
+NOTIFICATIONS_PAGE_SIZE = 25
+
+
+def notifications_page(user, *, before_id: int | None = None, limit: int = NOTIFICATIONS_PAGE_SIZE) -> dict:
+    """A page of the user's notifications, newest first, keyset-paginated on id."""
+    qs = Notification.objects.filter(user=user).order_by("-id")
+    if before_id:
+        qs = qs.filter(id__lt=before_id)
+    rows = list(qs[: limit + 1])
+    items = rows[:limit]
+    return {"items": items, "next_before": items[-1].pk if len(rows) > limit else None}
 
 
 def system_health() -> dict:

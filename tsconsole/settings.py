@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tsconsole.middleware.LoginRequiredMiddleware",
+    "tsconsole.middleware.TimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "tsconsole.urls"
@@ -76,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tsconsole.context_processors.navigation",
             ],
+            "builtins": ["tsconsole.templatetags.timefmt"],
         },
     },
 ]

@@ -41,7 +41,9 @@ def system_health(request):
 
 
 def notifications(request):
-    return render(request, "notifications.html", {"notifications": selectors.notifications_for(request.user)})
+    before = request.GET.get("before", "")
+    page = selectors.notifications_page(request.user, before_id=int(before) if before.isdigit() else None)
+    return render(request, "notifications.html", {"page": page, "notifications": page["items"]})
 
 
 @require_POST

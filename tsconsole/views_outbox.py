@@ -5,6 +5,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,14 +20,25 @@ from .roles import capability_required
 FILTERS = ("status", "channel", "topic")
 
 
-def _destination(message: OutboxMessage) -> str:
+def _user_names(messages) -> dict:
+    """Display names of the users in-app messages go to (one query)."""
+    ids = {m.payload.get("user_id") for m in messages if m.channel == OutboxMessage.Channel.IN_APP}
+    ids = {i for i in ids if isinstance(i, int)}
+    if not ids:
+        return {}
+    return {u.pk: (u.get_full_name() or u.get_username()) + f" ({u.get_username()})" if u.get_full_name() else u.get_username()
+            for u in get_user_model().objects.filter(pk__in=ids)}
+
+
+def _destination(message: OutboxMessage, names: dict | None = None) -> str:
     """Where a message goes, for people. Chat webhook URLs carry their token in the path: show the host."""
     if message.channel == OutboxMessage.Channel.WEBHOOK:
         return message.endpoint.name if message.endpoint else "(endpoint removed)"
     if message.channel == OutboxMessage.Channel.SLACK:
         return f"{urlsplit(message.recipient).netloc or '?'}/…"
     if message.channel == OutboxMessage.Channel.IN_APP:
-        return f"user #{message.payload.get('user_id')}"
+        user_id = message.payload.get("user_id")
+        return (names or {}).get(user_id) or f"a removed user (id {user_id})"
     return message.recipient
 
 
@@ -39,8 +51,9 @@ def outbox_list(request):
     if form.is_valid():
         filters = {name: form.cleaned_data[name] for name in FILTERS if form.cleaned_data[name]}
         rows, next_before = selectors.outbox_messages(**filters, before=form.cleaned_data["before"])
+        names = _user_names(rows)
         for row in rows:
-            row.destination = _destination(row)
+            row.destination = _destination(row, names)
         context.update(rows=rows, filters=filters, paged=bool(form.cleaned_data["before"]),
                        next_url=f"?{urlencode({**filters, 'before': next_before})}" if next_before else "",
                        first_url=f"?{urlencode(filters)}" if filters else "?")
@@ -56,7 +69,7 @@ def outbox_detail(request, pk: int):
     message = get_object_or_404(OutboxMessage.objects.select_related("endpoint"), pk=pk)
     return render(request, "outbox/detail.html", {
         "message": message,
-        "destination": _destination(message),
+        "destination": _destination(message, _user_names([message])),
         "payload_json": json.dumps(message.payload, indent=2, sort_keys=True, ensure_ascii=False),
         "webhook_body": outbox.webhook_body(message).decode()
         if message.channel == OutboxMessage.Channel.WEBHOOK else "",

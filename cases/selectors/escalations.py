@@ -121,6 +121,12 @@ def open_counts_by_severity(user) -> dict[str, int]:
     return counts
 
 
+def awaiting_acknowledgement(user, *, limit: int = 10) -> list[Escalation]:
+    """Escalations `user` can see that nobody has acknowledged yet, the closest deadline first."""
+    return list(_list_base(escalations_visible_to(user)).filter(status=Escalation.Status.OPEN)
+                .order_by("ack_due_at", "id")[:limit])
+
+
 def escalation_for(user, pk) -> Escalation | None:
     return _list_base(escalations_visible_to(user)).filter(pk=pk).first()
 

@@ -8,12 +8,13 @@ asked to help with it (personally or through a team).
 """
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tsconsole.errors import NotFound
@@ -30,6 +31,7 @@ from ..models import (
     Queue,
     QueueSla,
     Report,
+    SavedFilter,
     Signal,
     SlaCrossing,
     Source,
@@ -180,6 +182,8 @@ def _queue_counts(queue_ids: list[int], now) -> tuple[dict, object]:
             unassigned=Count("id", filter=waiting),
             oldest_unassigned=Min("opened_at", filter=waiting),
             breached=Count("id", filter=_breached_q(now)),
+            breached_first_touch=Count("id", filter=Q(first_touched_at__isnull=True, first_touch_due_at__lte=now)),
+            breached_resolution=Count("id", filter=Q(resolution_due_at__lte=now)),
             at_risk=Count("id", filter=_at_risk_q(queue_ids, now)),
         ).order_by()
     }
@@ -211,6 +215,8 @@ def queue_summaries(user, *, now=None) -> list[dict]:
             "oldest_age_seconds": int((now - oldest).total_seconds()) if oldest else None,
             "at_risk": row.get("at_risk", 0),
             "breached": row.get("breached", 0),
+            "breached_first_touch": row.get("breached_first_touch", 0),
+            "breached_resolution": row.get("breached_resolution", 0),
             "counted_at": counted_at,
         })
     return summary
@@ -468,6 +474,18 @@ def my_work(user, *, resolved_limit: int = 20) -> dict:
     }
 
 
+def home_work(user, *, limit: int = 8) -> dict:
+    """The analyst's home: cases in hand, holds asked of them, and the queues they may take work from."""
+    work = my_work(user, resolved_limit=0)
+    return {
+        "assigned": work["assigned"][:limit],
+        "assigned_more": len(work["assigned"]) > limit,
+        "asked_to_help": work["asked_to_help"][:limit],
+        "on_hold": len(work["on_hold"]),
+        "queues": list(queues_workable(user)),
+    }
+
+
 _CASE_ID = re.compile(r"^(?:case\s*)?#?\s*(\d{1,18})$", re.IGNORECASE)
 
 
@@ -505,10 +523,73 @@ def case_queryset():
     return Case.objects.all()
 
 
-def case_list(user, filterset_qs, *, before_id: int | None = None, limit: int = LIST_PAGE_SIZE):
-    """A page of the (filtered) case list, newest id first, keyset-paginated by id."""
+# Sorts of the case list: the key columns (field, descending?), the id last to make the order total.
+CASE_SORTS = {
+    "-id": [("id", True)],
+    "id": [("id", False)],
+    "priority": [("priority", False), ("id", True)],
+    "-priority": [("priority", True), ("id", True)],
+    "due": [("due_key", False), ("id", False)],
+    "-due": [("due_key", True), ("id", True)],
+}
+NO_DUE = datetime(9999, 1, 1, tzinfo=UTC)  # cases without a due time sort after every due one
+COUNT_CAP = 1000
+
+
+def _cursor_value(field: str, raw: str):
+    if field == "due_key":
+        return datetime.fromisoformat(raw)
+    return int(raw)
+
+
+def _after_cursor(keys, cursor: str) -> Q | None:
+    """Rows after `cursor` ("v1~id", or a bare id for id-only sorts) in the order of `keys`."""
+    parts = cursor.split("~")
+    if len(parts) != len(keys):
+        return None
+    try:
+        values = [_cursor_value(field, raw) for (field, _), raw in zip(keys, parts, strict=True)]
+    except (ValueError, TypeError):
+        return None
+    condition, equal = None, Q()
+    for (field, desc), value in zip(keys, values, strict=True):
+        step = equal & Q(**{f"{field}__{'lt' if desc else 'gt'}": value})
+        condition = step if condition is None else condition | step
+        equal &= Q(**{field: value})
+    return condition
+
+
+def case_list(user, filterset_qs, *, before_id=None, sort: str = "-id", cursor: str = "",
+              limit: int = LIST_PAGE_SIZE):
+    """A page of the (filtered) case list in one of CASE_SORTS, keyset-paginated on the sort's
+    columns: (rows, cursor of the next page or None)."""
+    keys = CASE_SORTS.get(sort) or CASE_SORTS["-id"]
     qs = filterset_qs.filter(case_access_q(user)).select_related("subject", "queue", "category", "assignee")
+    if any(field == "due_key" for field, _ in keys):
+        qs = qs.annotate(due_key=Coalesce("resolution_due_at", Value(NO_DUE)))
     if before_id:
-        qs = qs.filter(pk__lt=before_id)
-    rows = list(qs.order_by("-id")[: limit + 1])
-    return rows[:limit], (rows[limit - 1].pk if len(rows) > limit else None)
+        cursor = str(before_id)
+    if cursor:
+        after = _after_cursor(keys, cursor)
+        if after is not None:
+            qs = qs.filter(after)
+    rows = list(qs.order_by(*[f"-{f}" if desc else f for f, desc in keys])[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    parts = []
+    for field, _ in keys:
+        value = getattr(last, field)
+        parts.append(value.isoformat() if isinstance(value, datetime) else str(value))
+    return rows[:limit], "~".join(parts)
+
+
+def saved_filters(user) -> list:
+    return list(SavedFilter.objects.filter(user=user).order_by("name"))
+
+
+def case_count(user, filterset_qs, *, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many cases the filter matches, counting at most `cap` + 1 rows (never a full count of a
+    large table): (count, more_than_cap)."""
+    n = filterset_qs.filter(case_access_q(user)).order_by()[: cap + 1].count()
+    return min(n, cap), n > cap

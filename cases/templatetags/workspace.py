@@ -3,11 +3,14 @@
 from django import template
 from django.utils import timezone
 
-from ..models import CaseStatus
+from tsconsole.templatetags.timefmt import compact_duration
+
+from ..models import CaseStatus, Source
 
 register = template.Library()
 
 _STATUS = dict(CaseStatus.choices)
+_CLOCK_LABELS = {"first_touch": "First-touch", "resolution": "Resolution"}
 
 
 def _status(value: str) -> str:
@@ -55,6 +58,10 @@ def event_text(event) -> str:
     if verb == "resolved":
         outcome = str(d.get("resolution", "")).replace("_", " ") or "resolved"
         return f"resolved the case: {outcome}" + reason
+    if verb in ("sla_at_risk", "sla_breached"):
+        clock = _CLOCK_LABELS.get(d.get("clock"), "SLA")
+        text = f"{clock} target {'at risk' if verb == 'sla_at_risk' else 'breached'}"
+        return text + (" (after a priority raise)" if d.get("after_priority_raise") else "")
     text = verb.replace("_", " ").replace(".", " ")
     if event.from_status or event.to_status:
         text += f" ({_status(event.from_status)} → {_status(event.to_status)})"
@@ -94,22 +101,6 @@ def age(value) -> str:
     return compact_duration(seconds)
 
 
-def compact_duration(seconds: int) -> str:
-    seconds = abs(int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days >= 365:
-        return f"{days // 365}y {days % 365}d"
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    if minutes:
-        return f"{minutes}m"
-    return f"{secs}s"
-
-
 @register.filter
 def until(value) -> str:
     """Time left until `value` ("12m left") or past it ("3h 5m overdue")."""
@@ -123,3 +114,32 @@ def until(value) -> str:
 def status_pill(status: str) -> str:
     return {"open": "", "in_review": "ok", "on_hold": "warn", "escalated": "bad", "awaiting_approval": "warn",
             "resolved": "ok"}.get(status, "")
+
+
+@register.filter
+def collapse_repeats(events) -> list[dict]:
+    """Timeline rows with consecutive identical system lines (the sweep's repeated SLA marks) folded
+    into one with a count: [{"event", "times", "last"}]."""
+    rows: list[dict] = []
+    for event in events:
+        previous = rows[-1] if rows else None
+        if (previous and event.actor_id is None and previous["event"].actor_id is None
+                and event.verb == previous["event"].verb and event.verb.startswith("sla_")
+                and event_text(event) == event_text(previous["event"])):
+            previous["times"] += 1
+            previous["last"] = event
+            continue
+        rows.append({"event": event, "times": 1, "last": event})
+    return rows
+
+
+@register.filter
+def clock_state_label(state: str) -> str:
+    return {"running": "On track", "met": "Met", "missed": "Missed", "at_risk": "At risk", "paused": "Paused",
+            "breached": "Breached", "none": "No target"}.get(state, state)
+
+
+@register.filter
+def source_label(value: str) -> str:
+    """"user_report" → "User report"."""
+    return dict(Source.choices).get(value, str(value or "").replace("_", " ").capitalize())

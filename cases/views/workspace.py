@@ -21,7 +21,7 @@ from tsconsole.slots import panels_for
 from ..filters import CaseFilter
 from ..models import CaseStatus, Priority
 from ..selectors import workspace as selectors
-from ..services import workflow
+from ..services import saved_filters, workflow
 
 # --------------------------------------------------------------------------- queues
 
@@ -348,21 +348,68 @@ def case_search(request):
     return render(request, "cases/search.html", {"query": query, "results": results})
 
 
+# Column → (sort when first clicked, the other direction).
+SORT_COLUMNS = {"id": ("-id", "id"), "priority": ("priority", "-priority"), "due": ("due", "-due")}
+
+
+def _sort_links(params, sort: str) -> dict:
+    """Per sortable column: the URL that sorts by it (the other direction when already sorted so),
+    and its aria-sort state."""
+    links = {}
+    for column, (first, second) in SORT_COLUMNS.items():
+        query = params.copy()
+        query["sort"] = second if sort == first else first
+        active = sort in (first, second)
+        links[column] = {"url": "?" + query.urlencode(),
+                         "state": ("descending" if sort.startswith("-") else "ascending") if active else ""}
+    return links
+
+
 @require_GET
 @capability_required("case.view")
 def case_list(request):
-    """All cases the user may see, filtered with the same FilterSet as GET /api/v1/cases/."""
+    """All cases the user may see, filtered with the same FilterSet as GET /api/v1/cases/, sorted by
+    a column, with a (capped) count of matches and the user's saved filters."""
     params = request.GET.copy()
-    before = params.pop("before", [None])[-1]
+    cursor = params.pop("before", [""])[-1]
+    sort = params.get("sort") or "-id"
+    if sort not in selectors.CASE_SORTS:
+        sort = "-id"
     filterset = CaseFilter(params, queryset=selectors.case_queryset(), request=request)
-    rows, next_before = [], None
+    rows, next_before, count = [], None, None
     if filterset.is_valid():
-        try:
-            before_id = int(before) if before else None
-        except ValueError:
-            before_id = None
-        rows, next_before = selectors.case_list(request.user, filterset.qs, before_id=before_id)
-    context = {"filter": filterset, "cases": rows, "next_before": next_before, "query": params.urlencode()}
+        rows, next_before = selectors.case_list(request.user, filterset.qs, sort=sort, cursor=cursor)
+        count = selectors.case_count(request.user, filterset.qs)
+    context = {
+        "filter": filterset, "cases": rows, "next_before": next_before, "query": params.urlencode(),
+        "count": count, "sort": sort, "sort_links": _sort_links(params, sort),
+        "saved_filters": selectors.saved_filters(request.user), "current_query": saved_filters.clean_query(params.urlencode()),
+    }
     if request.htmx:
         return render(request, "cases/_case_rows.html", context)
     return render(request, "cases/case_list.html", context)
+
+
+@require_POST
+@capability_required("case.view")
+def saved_filter_save(request):
+    try:
+        saved = saved_filters.saved_filter_save(user=request.user, name=request.POST.get("name", ""),
+                                                query=request.POST.get("query", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("case-list") + "?" + saved_filters.clean_query(request.POST.get("query", "")))
+    messages.success(request, f"Filter \u201c{saved.name}\u201d saved.")
+    return redirect(reverse("case-list") + ("?" + saved.query if saved.query else ""))
+
+
+@require_POST
+@capability_required("case.view")
+def saved_filter_delete(request, pk):
+    try:
+        saved_filters.saved_filter_delete(user=request.user, filter_id=pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Saved filter deleted.")
+    return redirect("case-list")

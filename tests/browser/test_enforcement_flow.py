@@ -60,7 +60,7 @@ def test_decide_approve_and_support_lookup(page, live_server, flow):
     # Warn (as the ladder says) and restrict replies for 48 hours; the statement from a macro.
     panel.locator("input[name=act_warn]").check()
     panel.locator("input[name=act_feature_restriction]").check()
-    panel.locator("input[name=hours_feature_restriction]").fill("48")
+    panel.locator("input[name=hours_feature_restriction]").fill("2")  # days
     panel.locator("textarea[name=rationale]").fill("Eleven replies to the same person in an hour after being blocked.")
     page.select_option("#decision-macro", "restricted")
     statement = page.get_by_test_id("statement")

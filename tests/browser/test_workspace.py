@@ -97,7 +97,7 @@ def test_analyst_works_a_case_and_a_helper_resolves_it(page, live_server, worksp
     assert page.get_by_test_id("case-status").inner_text() == "In review"
     assert page.get_by_test_id("case-assignee").inner_text() == "ana"
     subject = page.get_by_test_id("subject-panel").inner_text()
-    assert "@night_owl" in subject and "people like you" in subject and "18200" in subject
+    assert "@night_owl" in subject and "people like you" in subject and "18,200" in subject
     linked = page.get_by_test_id("linked-accounts")
     assert linked.get_by_test_id("linked-account").count() == 2
     assert "ring_member_0" in linked.inner_text() and "actioned" in linked.inner_text()
@@ -149,7 +149,7 @@ def test_analyst_works_a_case_and_a_helper_resolves_it(page, live_server, worksp
     screenshot(page, "workspace-case-revealed")
 
     # hold for help, asking Helen
-    page.get_by_text("Hold for help").click()
+    page.keyboard.press("h")  # opens "Hold for help" with the cursor in its first field
     page.select_option("#hold-helper", label="Helen (helen)")
     page.fill("#hold-reason", "Is this a credible threat in your market?")
     page.get_by_test_id("hold").click()
@@ -169,6 +169,8 @@ def test_analyst_works_a_case_and_a_helper_resolves_it(page, live_server, worksp
     page.wait_for_load_state()
     assert page.get_by_test_id("case-status").inner_text() == "In review"
     assert page.get_by_test_id("case-assignee").inner_text() == "helen"
+    page.keyboard.press("r")  # opens "Resolve as no violation" with the cursor in its reason
+    assert page.evaluate("document.activeElement.id") == "resolve-reason"
     page.fill("#resolve-reason", "Song lyric quoted in a music thread; no threat to a person.")
     page.get_by_test_id("resolve").click()
     page.wait_for_load_state()

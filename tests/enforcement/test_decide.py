@@ -11,6 +11,7 @@ from enforcement import selectors, services
 from enforcement.models import ActionStatus, EnforcementAction, Strike
 from tests.factories import (
     AccountFactory,
+    ContentFactory,
     EnforcementActionFactory,
     MacroFactory,
     PolicyFactory,
@@ -340,3 +341,42 @@ def test_automated_detection_is_recorded_from_the_reports(claimed, analyst, poli
     assert action.automated_decision == "AUTOMATED_DECISION_NOT_AUTOMATED"
     assert action.category == case.category.dsa_category
     assert action.decision_ground == policy.decision_ground
+
+
+def test_a_macro_written_for_other_actions_is_refused(claimed, analyst, policy):
+    MacroFactory(slug="suspended", name="Account suspended", action_types=["suspension"],
+                 body="Your account is suspended.")
+    case = claimed()
+    with pytest.raises(InvalidInput) as exc:
+        services.case_decide(case=case, actions=[{"type": "warn"}], rationale="r", actor=analyst, macro="suspended")
+    assert "written for a suspension" in exc.value.message and "warning" in exc.value.message
+    assert "macro" in exc.value.field_errors
+    assert not EnforcementAction.objects.exists()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.IN_REVIEW
+
+
+def test_a_macro_fits_when_one_of_the_actions_is_its_own(claimed, analyst, policy):
+    MacroFactory(slug="warned", action_types=["warn"], body="A warning about your {subject}.")
+    decision = services.case_decide(
+        case=claimed(), actions=[{"type": "warn"}, {"type": "restrict_visibility"}], rationale="r", actor=analyst,
+        macro="warned")
+    assert {a.statement for a in decision.actions} == {"A warning about your account."}
+
+
+def test_decision_time_placeholders_are_filled_in_typed_text_too(claimed, analyst, policy):
+    decision = services.case_decide(
+        case=claimed(), actions=[{"type": "suspension", "duration_hours": 72}], rationale="r", actor=analyst,
+        statement="Suspended until {end_date}; appeal until {appeal_deadline}.", departure_reason="Severe.")
+    action = decision.actions[0]
+    deadline = selectors.appeal_deadline(action.applied_at)
+    assert action.statement == f"Suspended until {action.ends_at:%Y-%m-%d %H:%M} UTC; appeal until {deadline:%Y-%m-%d}."
+
+
+def test_actions_offered_fit_the_subject(db):
+    account = AccountFactory()
+    post = ContentFactory(author=account)
+    orphan = ContentFactory(author=None)
+    assert "remove_content" not in selectors.actions_offered(account, account)
+    assert {"warn", "remove_content"} <= set(selectors.actions_offered(post, account))
+    assert "warn" not in selectors.actions_offered(orphan, None)

@@ -211,3 +211,42 @@ def test_navigation_lists_the_pages_by_role(client, lead, support_agent, analyst
     assert 'data-nav="enforcement-approvals"' not in html and 'data-nav="support-lookup"' not in html
     client.force_login(support_agent)
     assert 'data-nav="support-lookup"' in client.get(reverse("home")).content.decode()
+
+
+def test_durations_in_days_and_hours(client, analyst, claimed, policy):
+    case = claimed()
+    client.force_login(analyst)
+    response = client.post(reverse("enforcement-decide", args=[case.pk]), _form(
+        act_suspension="on", hours_suspension="3", unit_suspension="days", departure_reason="Severe."))
+    assert response.status_code == 302
+    assert EnforcementAction.objects.get().duration_hours == 72
+
+
+def test_panel_offers_only_actions_that_fit_and_pre_applies_the_ladder(client, analyst, claimed, policy):
+    MacroFactory(slug="warned", name="Warned", action_types=["warn"], body="A warning about your {subject}.")
+    MacroFactory(slug="suspended", name="Suspended", action_types=["suspension"], body="Suspended until {end_date}.")
+    case = claimed(AccountFactory())
+    client.force_login(analyst)
+    html = client.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert 'name="act_remove_content"' not in html
+    assert 'name="act_warn" id="id_act_warn" checked' in html
+    assert '<option value="warned" data-actions="warn" selected>' in html
+    assert "A warning about your account.</textarea>" in html
+
+
+def test_removing_content_from_an_account_is_refused_with_the_message(client, analyst, claimed, policy):
+    case = claimed(AccountFactory())
+    client.force_login(analyst)
+    response = client.post(reverse("enforcement-decide", args=[case.pk]), _form(act_remove_content="on"))
+    assert response.status_code == 400
+    assert "acts on content, not on an account" in response.content.decode()
+    assert not EnforcementAction.objects.exists()
+
+
+def test_macro_preview_leaves_decision_time_placeholders_to_the_decision(client, analyst, claimed, policy):
+    MacroFactory(slug="suspended", action_types=["suspension"], body="Suspended until {end_date} for {why}.")
+    case = claimed()
+    client.force_login(analyst)
+    html = client.get(reverse("enforcement-macro-preview", args=[case.pk]), {"macro": "suspended"}).content.decode()
+    assert 'data-testid="later-placeholders"' in html and "{end_date}" in html
+    assert 'data-testid="placeholders"' in html and "{why}" in html.split('data-testid="placeholders"')[1]
