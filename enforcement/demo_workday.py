@@ -16,7 +16,7 @@ from django.utils import timezone
 from cases.models import Case, CaseEvent, CaseStatus
 from cases.selectors.workspace import case_access_q
 from cases.services.escalations import Outcome, case_escalate, escalation_acknowledge, escalation_resolve
-from cases.services.workflow import case_claim, case_hold, case_resolve_no_violation, case_resume
+from cases.services.workflow import case_claim, case_hold, case_resolve_no_violation, case_resume, note_add
 from tsconsole.demo import demo_clock
 
 from . import selectors, services
@@ -30,6 +30,11 @@ WITHIN_POLICY = [
     "Satire, clearly labelled; the report misread it.",
     "Heated but within the harassment policy: no target, no threat.",
     "Duplicate of a report already acted on.",
+]
+WORKING_NOTES = [
+    "Checking the linked accounts before deciding.",
+    "Asked the reporter's case history; reading the earlier reports.",
+    "Comparing with last week's similar cases.",
 ]
 RATIONALES = [
     "Matches the reported behaviour; history checked, no context that changes the reading.",
@@ -53,6 +58,9 @@ def _work(case: Case, analyst, lead, admin, rng: random.Random, now, *, finish: 
     with demo_clock(claim_at):
         case_claim(case=case.pk, actor=analyst)
     if not finish:
+        # Worked on in the last minutes: an idle claim would go back to the queue after its timeout.
+        with demo_clock(now - timedelta(minutes=rng.randint(1, 12))):
+            note_add(case=case.pk, actor=analyst, body=rng.choice(WORKING_NOTES))
         return "in_review"
     at = claim_at + timedelta(minutes=rng.randint(4, 40))
     roll = rng.random()
