@@ -91,9 +91,13 @@ class Filters:
 
 def filters_from(params, *, default_days=DEFAULT_DAYS) -> Filters:
     """All four filters from a query dict; unknown slugs are errors a person can act on."""
-    period = period_from(params, default_days=default_days)
     found = {}
     errors = {}
+    message = "Some filters are not valid."
+    try:
+        period = period_from(params, default_days=default_days)
+    except InvalidInput as exc:
+        period, errors, message = None, dict(exc.field_errors), exc.message
     for key, model, label in (("queue", Queue, "queue"), ("team", Team, "team"), ("policy", Policy, "policy")):
         slug = (params.get(key) or "").strip()
         if slug:
@@ -102,7 +106,7 @@ def filters_from(params, *, default_days=DEFAULT_DAYS) -> Filters:
                 errors[key] = [f"There is no {label} “{slug}”."]
             found[key] = obj
     if errors:
-        raise InvalidInput("Some filters are not valid.", field_errors=errors)
+        raise InvalidInput(message, field_errors=errors)
     return Filters(period=period, **found)
 
 

@@ -13,12 +13,13 @@ CONTENT_TYPES = {ActionType.REMOVE_CONTENT, ActionType.RESTRICT_VISIBILITY}
 
 
 def applied_action(action_type, *, at=None, status="active", ground="DECISION_GROUND_INCOMPATIBLE_CONTENT",
-                   source="user_report", visibility_form="", automated=False, policy=None, **extra):
+                   source="user_report", visibility_form="", automated=False, policy=None, target=None, case=None,
+                   **extra):
     """An applied action of `action_type` on a fresh case (content for content actions) with one notice."""
     at = at or timezone.now()
-    subject = fx.ContentFactory() if action_type in CONTENT_TYPES else fx.AccountFactory()
-    case = fx.CaseFactory(subject=subject, status="resolved", resolution="actioned", resolved_at=at,
-                          opened_at=at - timedelta(hours=5))
+    subject = target or (fx.ContentFactory() if action_type in CONTENT_TYPES else fx.AccountFactory())
+    case = case or fx.CaseFactory(subject=subject, status="resolved", resolution="actioned", resolved_at=at,
+                                  opened_at=at - timedelta(hours=5))
     report = fx.ReportFactory(case=case, source=source, received_at=at - timedelta(hours=4))
     ends_at = at + timedelta(days=3) if action_type in TEMPORARY else None
     action = fx.EnforcementActionFactory(
