@@ -16,6 +16,14 @@ def _fmt(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _short(label: str, room: float) -> str:
+    """A tick label that fits `room` pixels: the time of day or day of month of a timestamp, else cut."""
+    if label[:1].isdigit() and len(label) > 10:
+        return label[-5:]
+    fits = max(int((room - 6) // 6), 3)
+    return label if len(label) <= fits else label[: fits - 1] + "…"
+
+
 def bars(items: list[tuple[str, float]], *, chart_id: str, title: str, height: int = 180, color: str = PALETTE[0]):
     """A vertical bar chart of (label, value) pairs."""
     return grouped_bars([(label, [value]) for label, value in items], series=[title], chart_id=chart_id, title=title,
@@ -29,7 +37,10 @@ def grouped_bars(groups: list[tuple[str, list]], *, series: list[str], chart_id:
     n_series = max(len(series), 1)
     values = [v or 0 for _, vals in groups for v in vals]
     top = max(values + [1])
-    slot = 28 if n_series == 1 else 14 * n_series + 10
+    if n_series == 1:
+        slot = 76 if len(groups) <= 8 else 48 if len(groups) <= 16 else 28
+    else:
+        slot = max(14 * n_series + 10, 76 if len(groups) <= 6 else 0)
     left, bottom, plot_h = 36, 34, height - 50
     width = max(left + slot * len(groups) + 10, 240)
     parts = [
@@ -56,7 +67,7 @@ def grouped_bars(groups: list[tuple[str, list]], *, series: list[str], chart_id:
                 f'data-series="{escape(name)}" data-value="{_fmt(value)}"><title>{escape(label)} · {escape(name)}: '
                 f'{_fmt(value)}</title></rect>')
         if i % label_every == 0:
-            short = label[-5:] if len(label) > 10 else label
+            short = _short(label, slot * label_every)
             parts.append(f'<text x="{x0 + (slot - 8) / 2:.1f}" y="{height - bottom + 14}" text-anchor="middle" '
                          f'font-size="10" fill="#374151">{escape(short)}</text>')
     if n_series > 1:
