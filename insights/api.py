@@ -10,6 +10,7 @@ import csv
 import io
 import json
 
+from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -96,7 +97,9 @@ class StatementList(APIView):
             query = request.query_params.copy()
             query["cursor"] = _encode_cursor(rows[-1][1], rows[-1][0])
             next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-        return Response({"results": [r[2] for r in rows], "next": next_url})
+        # the statements are stored as the JSON the database expects: written out as they are
+        body = '{"results":[' + ",".join(r[2] for r in rows) + '],"next":' + json.dumps(next_url) + "}"
+        return HttpResponse(body, content_type="application/json")
 
 
 class TransparencyReport(APIView):

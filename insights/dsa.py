@@ -88,6 +88,9 @@ _HANDLE = re.compile(r"(?<![\w@])@[\w.]{2,}")
 _PHONE = re.compile(r"(?<!\w)\+?\d[\d\s().-]{6,}\d(?!\w)")
 
 
+_TOKEN = re.compile(r"@?[\w][\w.-]*")
+
+
 def scrub(text: str, *, names: tuple[str, ...] = ()) -> str:
     """`text` without personal data: emails, URLs, @handles, phone numbers and the given names
     (the subject's handle and external id) are replaced by a bracketed word."""
@@ -95,9 +98,14 @@ def scrub(text: str, *, names: tuple[str, ...] = ()) -> str:
         return ""
     text = _EMAIL.sub("[email]", text)
     text = _URL.sub("[link]", text)
-    for name in names:
-        if name and len(name) >= 3:
-            text = re.sub(rf"(?<!\w)@?{re.escape(name)}(?!\w)", "[account]", text, flags=re.IGNORECASE)
+    wanted = {n.lower() for n in names if n and len(n) >= 3}
+    if wanted:
+        # one pass over the words (a pattern per name would be compiled for every statement)
+        text = _TOKEN.sub(lambda m: "[account]" if m.group().lstrip("@").rstrip(".-").lower() in wanted
+                          else m.group(), text)
+        for name in wanted:
+            if not re.fullmatch(r"[\w][\w.-]*", name) and name in text.lower():
+                text = re.sub(re.escape(name), "[account]", text, flags=re.IGNORECASE)
     text = _HANDLE.sub("[account]", text)
     text = _PHONE.sub("[phone]", text)
     return " ".join(text.split())

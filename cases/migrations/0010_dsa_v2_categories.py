@@ -73,4 +73,8 @@ class Migration(migrations.Migration):
             model_name='caseevent',
             index=django.contrib.postgres.indexes.BrinIndex(fields=['created_at'], name='caseevent_created_brin'),
         ),
+        migrations.AddIndex(
+            model_name='report',
+            index=django.contrib.postgres.indexes.BrinIndex(fields=['received_at'], name='report_received_brin'),
+        ),
     ]
