@@ -1,19 +1,10 @@
+"""Insights rows are derived or audited: changed only by the insights services, never in the admin."""
+
 from django.contrib import admin
 
+from cases.admin import ReadOnlyAdmin as ReadOnly
+
 from .models import ExportJob, KpiTarget, SorBatch, StatementOfReasons
-
-
-class ReadOnly(admin.ModelAdmin):
-    """Derived or audited rows: changed only by the insights services, never in the admin."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StatementOfReasons)

@@ -185,10 +185,18 @@ DSA_PUID_PREFIX = env.env_str("DSA_PUID_PREFIX", "tsconsole")
 if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", DSA_PUID_PREFIX):
     raise env.SettingsError(f"DSA_PUID_PREFIX: letters, digits, '-' and '_' only (1-40), got {DSA_PUID_PREFIX!r}")
 DSA_TERMS_URL = env.env_str("DSA_TERMS_URL", "")
-DSA_TERRITORIAL_SCOPE = env.env_list("DSA_TERRITORIAL_SCOPE", [
+DSA_TERRITORIAL_SCOPE = [code.upper() for code in env.env_list("DSA_TERRITORIAL_SCOPE", [
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS", "IT", "LI",
     "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
-])
+])]
+_EEA = {"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS", "IT", "LI",
+        "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK"}
+if not DSA_TERRITORIAL_SCOPE or set(DSA_TERRITORIAL_SCOPE) - _EEA:
+    raise env.SettingsError(
+        f"DSA_TERRITORIAL_SCOPE: comma-separated EU/EEA country codes (e.g. DE,FR,IE); "
+        f"not accepted: {','.join(sorted(set(DSA_TERRITORIAL_SCOPE) - _EEA)) or '(empty)'}")
+if DSA_TERMS_URL and (not re.match(r"https?://", DSA_TERMS_URL) or len(DSA_TERMS_URL) > 500):
+    raise env.SettingsError(f"DSA_TERMS_URL: an http(s) URL of at most 500 characters, got {DSA_TERMS_URL!r}")
 # Insights: an export of more rows than this runs as a background job with a download link; job
 # files are kept under INSIGHTS_EXPORT_DIR.
 INSIGHTS_EXPORT_INLINE_MAX = env.env_int("INSIGHTS_EXPORT_INLINE_MAX", 5000, minimum=1)
