@@ -13,7 +13,7 @@ import json
 from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -26,6 +26,12 @@ from . import selectors
 from .filters import period_from
 from .transparency import report_rows, transparency_report
 
+ERROR = inline_serializer("InsightsError", {
+    "detail": serializers.CharField(),
+    "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False),
+})
+REFUSED = {400: OpenApiResponse(ERROR, description="A malformed period, cursor or limit."),
+           403: OpenApiResponse(ERROR, description="Your role may not read this.")}
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 
@@ -80,7 +86,7 @@ class StatementList(APIView):
         responses={200: inline_serializer("StatementPage", {
             "results": serializers.ListField(child=serializers.DictField()),
             "next": serializers.CharField(allow_null=True),
-        })},
+        }), **REFUSED},
     )
     def get(self, request):
         period = period_from(request.query_params, start_key="since", end_key="until", default_days=36500,
@@ -110,7 +116,7 @@ class TransparencyReport(APIView):
         summary="Transparency report (DSA Art. 15, 24)",
         parameters=[OpenApiParameter("from", OpenApiTypes.STR), OpenApiParameter("to", OpenApiTypes.STR),
                     OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"])],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, **REFUSED},
     )
     def get(self, request):
         period = period_from(request.query_params, default_days=365, max_days=400)
