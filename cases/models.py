@@ -5,6 +5,7 @@ import datetime as dt
 import os
 
 from django.conf import settings
+from django.contrib.postgres.indexes import BrinIndex
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import F, Q
@@ -15,22 +16,86 @@ from tsconsole.models import Team
 
 
 class DsaCategory(models.TextChoices):
-    """DSA Transparency Database statement-of-reasons categories."""
+    """DSA Transparency Database statement-of-reasons categories (API v2, in force since 1 July 2025).
+
+    v2 dropped NON_CONSENSUAL_BEHAVIOUR and PORNOGRAPHY_OR_SEXUALIZED_CONTENT, renamed
+    SCOPE_OF_PLATFORM_SERVICE (→ OTHER_VIOLATION_TC) and UNSAFE_AND_ILLEGAL_PRODUCTS
+    (→ UNSAFE_AND_PROHIBITED_PRODUCTS); cases/migrations/0010 moved stored values over.
+    """
 
     ANIMAL_WELFARE = "STATEMENT_CATEGORY_ANIMAL_WELFARE", "Animal welfare"
-    DATA_PROTECTION = "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS", "Data protection and privacy"
+    CONSUMER_INFORMATION = "STATEMENT_CATEGORY_CONSUMER_INFORMATION", "Consumer information infringements"
+    CYBER_VIOLENCE = "STATEMENT_CATEGORY_CYBER_VIOLENCE", "Cyber violence"
+    CYBER_VIOLENCE_AGAINST_WOMEN = "STATEMENT_CATEGORY_CYBER_VIOLENCE_AGAINST_WOMEN", "Cyber violence against women"
+    DATA_PROTECTION = "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS", "Data protection and privacy violations"
     ILLEGAL_OR_HARMFUL_SPEECH = "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH", "Illegal or harmful speech"
-    INTELLECTUAL_PROPERTY = "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS", "Intellectual property"
+    INTELLECTUAL_PROPERTY = "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS", "Intellectual property infringements"
     CIVIC_DISCOURSE = "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS", "Civic discourse or elections"
-    NON_CONSENSUAL_BEHAVIOUR = "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR", "Non-consensual behaviour"
-    PORNOGRAPHY = "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT", "Pornography or sexualised content"
+    NOT_SPECIFIED_NOTICE = "STATEMENT_CATEGORY_NOT_SPECIFIED_NOTICE", "Not specified by the notifier"
+    OTHER_VIOLATION_TC = "STATEMENT_CATEGORY_OTHER_VIOLATION_TC", "Other violation of the terms and conditions"
     PROTECTION_OF_MINORS = "STATEMENT_CATEGORY_PROTECTION_OF_MINORS", "Protection of minors"
     PUBLIC_SECURITY = "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY", "Risk for public security"
     SCAMS_AND_FRAUD = "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "Scams and fraud"
     SELF_HARM = "STATEMENT_CATEGORY_SELF_HARM", "Self-harm"
-    SCOPE_OF_SERVICE = "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE", "Scope of platform service"
-    UNSAFE_PRODUCTS = "STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS", "Unsafe and illegal products"
+    UNSAFE_AND_PROHIBITED_PRODUCTS = "STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS", "Unsafe, non-compliant or prohibited products"
     VIOLENCE = "STATEMENT_CATEGORY_VIOLENCE", "Violence"
+
+
+# Values the Transparency Database no longer accepts → their v2 replacement (used by migrations).
+DSA_CATEGORY_V1_TO_V2 = {
+    "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+    "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT": "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
+    "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE": "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
+    "STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS": "STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS",
+}
+DSA_KEYWORD_V1_TO_V2 = {
+    "KEYWORD_CYBERSTALKING": "KEYWORD_CYBER_STALKING",
+    "KEYWORD_EATING_DISORDERS": "KEYWORD_CONTENT_PROMOTING_EATING_DISORDERS",
+    "KEYWORD_VIOLENT_EXTREMISM": "KEYWORD_TERRORIST_CONTENT",
+    "KEYWORD_DOXXING": "KEYWORD_OTHER",
+    "KEYWORD_PRIVACY_VIOLATIONS": "KEYWORD_OTHER",
+    "KEYWORD_FRAUD": "KEYWORD_OTHER",
+    "KEYWORD_NON_CONSENSUAL_ITEMS_DEEPFAKE": "KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE",
+    "KEYWORD_ONLINE_BULLYING_INTIMIDATION": "KEYWORD_CYBER_BULLYING_INTIMIDATION",
+    "KEYWORD_DISINFORMATION": "KEYWORD_MISINFORMATION_DISINFORMATION",
+    "KEYWORD_MISINFORMATION": "KEYWORD_MISINFORMATION_DISINFORMATION",
+    "KEYWORD_FOREIGN_INFORMATION_MANIPULATION": "KEYWORD_MISINFORMATION_DISINFORMATION",
+    "KEYWORD_INSUFFICIENT_INFORMATION_TRADERS": "KEYWORD_INSUFFICIENT_INFORMATION_ON_TRADERS",
+    "KEYWORD_IMAGE_BASED_SEXUAL_ABUSE": "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING",
+    "KEYWORD_REGULATED_GOODS_SERVICES": "KEYWORD_PROHIBITED_PRODUCTS",
+    "KEYWORD_DANGEROUS_TOYS": "KEYWORD_UNSAFE_PRODUCTS",
+    "KEYWORD_GENDER_BASED_VIOLENCE": "KEYWORD_OTHER",
+}
+
+# The Transparency Database's category_specification keywords (API v2).
+DSA_KEYWORDS = [
+    "KEYWORD_ADULT_SEXUAL_MATERIAL", "KEYWORD_AGE_SPECIFIC_RESTRICTIONS", "KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS",
+    "KEYWORD_ANIMAL_HARM", "KEYWORD_BIOMETRIC_DATA_BREACH", "KEYWORD_BULLYING_AGAINST_GIRLS",
+    "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL", "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL_DEEPFAKE",
+    "KEYWORD_CONTENT_PROMOTING_EATING_DISORDERS", "KEYWORD_COORDINATED_HARM", "KEYWORD_COPYRIGHT_INFRINGEMENT",
+    "KEYWORD_CYBER_BULLYING_INTIMIDATION", "KEYWORD_CYBER_HARASSMENT", "KEYWORD_CYBER_HARASSMENT_AGAINST_WOMEN",
+    "KEYWORD_CYBER_INCITEMENT", "KEYWORD_CYBER_STALKING", "KEYWORD_CYBER_STALKING_AGAINST_WOMEN",
+    "KEYWORD_DATA_FALSIFICATION", "KEYWORD_DEFAMATION", "KEYWORD_DESIGN_INFRINGEMENT", "KEYWORD_DISCRIMINATION",
+    "KEYWORD_FEMALE_GENDERED_DISINFORMATION", "KEYWORD_GEOGRAPHIC_INDICATIONS_INFRINGEMENT",
+    "KEYWORD_GEOGRAPHICAL_REQUIREMENTS", "KEYWORD_GOODS_SERVICES_NOT_PERMITTED",
+    "KEYWORD_GROOMING_SEXUAL_ENTICEMENT_MINORS", "KEYWORD_HATE_SPEECH", "KEYWORD_HIDDEN_ADVERTISEMENT",
+    "KEYWORD_HUMAN_EXPLOITATION", "KEYWORD_HUMAN_TRAFFICKING", "KEYWORD_ILLEGAL_ORGANIZATIONS",
+    "KEYWORD_IMPERSONATION_ACCOUNT_HIJACKING", "KEYWORD_INAUTHENTIC_ACCOUNTS", "KEYWORD_INAUTHENTIC_LISTINGS",
+    "KEYWORD_INAUTHENTIC_USER_REVIEWS", "KEYWORD_INCITEMENT_AGAINST_WOMEN", "KEYWORD_INCITEMENT_VIOLENCE_HATRED",
+    "KEYWORD_INSUFFICIENT_INFORMATION_ON_TRADERS", "KEYWORD_LANGUAGE_REQUIREMENTS",
+    "KEYWORD_MISINFORMATION_DISINFORMATION", "KEYWORD_MISLEADING_INFO_CONSUMER_RIGHTS",
+    "KEYWORD_MISLEADING_INFO_GOODS_SERVICES", "KEYWORD_MISSING_PROCESSING_GROUND",
+    "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING", "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING_AGAINST_WOMEN",
+    "KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE", "KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE_AGAINST_WOMEN",
+    "KEYWORD_NONCOMPLIANCE_PRICING", "KEYWORD_NUDITY", "KEYWORD_OTHER", "KEYWORD_PATENT_INFRINGEMENT",
+    "KEYWORD_PHISHING", "KEYWORD_PROHIBITED_PRODUCTS", "KEYWORD_PYRAMID_SCHEMES", "KEYWORD_RIGHT_TO_BE_FORGOTTEN",
+    "KEYWORD_RISK_ENVIRONMENTAL_DAMAGE", "KEYWORD_RISK_PUBLIC_HEALTH", "KEYWORD_SELF_MUTILATION", "KEYWORD_STALKING",
+    "KEYWORD_SUICIDE", "KEYWORD_TERRORIST_CONTENT", "KEYWORD_TRADE_SECRET_INFRINGEMENT",
+    "KEYWORD_TRADEMARK_INFRINGEMENT", "KEYWORD_TRAFFICKING_WOMEN_GIRLS", "KEYWORD_UNLAWFUL_SALE_ANIMALS",
+    "KEYWORD_UNSAFE_CHALLENGES", "KEYWORD_UNSAFE_PRODUCTS", "KEYWORD_VIOLATION_EU_LAW",
+    "KEYWORD_VIOLATION_NATIONAL_LAW",
+]
+DSA_KEYWORD_CHOICES = [(k, k.removeprefix("KEYWORD_").replace("_", " ").capitalize()) for k in DSA_KEYWORDS]
 
 
 class Severity(models.IntegerChoices):
@@ -50,7 +115,8 @@ class Category(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     description = models.TextField(blank=True)
     dsa_category = models.CharField(max_length=80, choices=DsaCategory.choices)
-    dsa_keyword = models.CharField(max_length=80, blank=True, help_text="DSA KEYWORD_* value, when one fits.")
+    dsa_keyword = models.CharField(max_length=80, blank=True, choices=DSA_KEYWORD_CHOICES,
+                                   help_text="DSA KEYWORD_* value, when one fits.")
     default_severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MEDIUM)
     sensitive = models.BooleanField(default=False, help_text="Graphic content: evidence is blurred until revealed.")
     is_active = models.BooleanField(default=True)
@@ -470,7 +536,12 @@ class Report(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="report_source_external_id")]
-        indexes = [models.Index(fields=["case", "received_at"], name="report_case_received")]
+        indexes = [
+            models.Index(fields=["case", "received_at"], name="report_case_received"),
+            # transparency reports count a period's notices; reports arrive in time order, so a BRIN
+            # range index finds them for a few pages and costs intake nothing measurable
+            BrinIndex(fields=["received_at"], name="report_received_brin"),
+        ]
 
     def __str__(self):
         return f"{self.source}:{self.external_id}"
@@ -496,7 +567,12 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["case", "created_at"], name="caseevent_case_created")]
+        indexes = [
+            models.Index(fields=["case", "created_at"], name="caseevent_case_created"),
+            # Insights roll the timeline up hour by hour: events are appended in time order, so a
+            # BRIN range index finds an hour's events for a few pages of index, and costs appends nothing.
+            BrinIndex(fields=["created_at"], name="caseevent_created_brin"),
+        ]
 
     def __str__(self):
         return f"{self.verb} on case {self.case_id}"

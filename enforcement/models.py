@@ -337,6 +337,8 @@ class EnforcementAction(models.Model):
             models.Index(fields=["created_at", "id"], condition=Q(status="pending_approval"), name="action_pending"),
             models.Index(fields=["target", "status"], name="action_target_status"),
             models.Index(fields=["case", "created_at"], name="action_case_created"),
+            # transparency reports and KPIs read the actions that took effect in a period
+            models.Index(fields=["applied_at"], condition=Q(applied_at__isnull=False), name="action_applied"),
         ]
 
     def __str__(self):

@@ -2,7 +2,7 @@
 # Benchmarks against a PostgreSQL and Redis of their own (from the venv's wheels, like make run).
 # Prints JSON lines (and keeps them in $BENCH_DIR/results-<time>.jsonl).
 #
-#   scripts/bench.sh                  all of them: claim pages ingest sla
+#   scripts/bench.sh                  all of them: claim pages ingest sla insights
 #   scripts/bench.sh claim pages      only those
 #
 # The data lives in $BENCH_DIR (default /tmp/tsconsole-bench) and is kept between runs, so the
@@ -17,12 +17,13 @@ cd "$ROOT"
 BENCH_DIR="${BENCH_DIR:-/tmp/tsconsole-bench}"
 BENCH_CASES="${BENCH_CASES:-1000000}"
 BENCH_SLA_OPEN="${BENCH_SLA_OPEN:-1000000}"
+BENCH_INSIGHTS_CASES="${BENCH_INSIGHTS_CASES:-1000000}"
 WANTED=("$@")
-[[ ${#WANTED[@]} -gt 0 ]] || WANTED=(claim pages ingest sla)
+[[ ${#WANTED[@]} -gt 0 ]] || WANTED=(claim pages ingest sla insights)
 for name in "${WANTED[@]}"; do
     case "$name" in
-        claim | pages | ingest | sla) ;;
-        *) echo "bench.sh: unknown benchmark '$name' (claim, pages, ingest, sla)" >&2; exit 1 ;;
+        claim | pages | ingest | sla | insights) ;;
+        *) echo "bench.sh: unknown benchmark '$name' (claim, pages, ingest, sla, insights)" >&2; exit 1 ;;
     esac
 done
 
@@ -59,5 +60,9 @@ fi
 if wants sla; then
     use_db tsc_bench_sla
     run bench/sla_sweep.py --generate --open "$BENCH_SLA_OPEN"
+fi
+if wants insights; then
+    use_db tsc_bench_insights
+    run bench/insights.py --cases "$BENCH_INSIGHTS_CASES"
 fi
 echo "results: $RESULTS" >&2

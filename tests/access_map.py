@@ -42,6 +42,26 @@ def _flagger_id() -> int:
     return TrustedFlagger.objects.get_or_create(name="Walked flagger", defaults={"awarding_authority": "DSC"})[0].pk
 
 
+def _export_job(status: str = "running") -> int:
+    """An export job of the walker (the user created last): jobs are private to their owner."""
+    import os
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from insights.exports import job_path
+    from insights.models import ExportJob
+
+    job = ExportJob.objects.create(user=get_user_model().objects.latest("id"), kind="statements", status=status,
+                                   created_at=timezone.now())
+    if status == "done":
+        os.makedirs(settings.INSIGHTS_EXPORT_DIR, exist_ok=True)
+        with open(job_path(job), "w") as handle:
+            handle.write("puid\n")
+    return job.pk
+
+
 CHECKS: list[UrlCheck] = [
     UrlCheck("home", lambda w: reverse("home"), EVERYONE),
     UrlCheck("healthz", lambda w: reverse("healthz"), EVERYONE, public=True),
@@ -197,6 +217,20 @@ CHECKS: list[UrlCheck] = [
     UrlCheck("api-appeal-decide", lambda w: reverse("api-appeal-decide", args=[w.appeals.claimed().pk]),
              CASE_WORKERS, method="post", api=True, data={"outcome": "upheld", "rationale": "walked",
                                                           "statement": "walked"}),
+    # insights (tests/insights/): analysts see their own figures, leads everything
+    UrlCheck("insights-home", lambda w: reverse("insights-home"), CASE_WORKERS),
+    UrlCheck("insights-queues", lambda w: reverse("insights-queues"), LEADS),
+    UrlCheck("insights-team", lambda w: reverse("insights-team"), CASE_WORKERS),
+    UrlCheck("insights-kpis", lambda w: reverse("insights-kpis"), LEADS),
+    UrlCheck("insights-kpi-target", lambda w: reverse("insights-kpi-target", args=["sla_first_touch"]), LEADS,
+             method="post", data={"target": "95"}),
+    UrlCheck("insights-kpi-cases", lambda w: reverse("insights-kpi-cases", args=["sla_resolution"]), LEADS),
+    UrlCheck("insights-transparency", lambda w: reverse("insights-transparency"), LEADS),
+    UrlCheck("insights-export", lambda w: reverse("insights-export", args=[_export_job()]), CASE_WORKERS),
+    UrlCheck("insights-export-download", lambda w: reverse("insights-export-download", args=[_export_job("done")]),
+             CASE_WORKERS),
+    UrlCheck("api-dsa-statements", lambda w: reverse("api-dsa-statements"), {INTEGRATION, LEAD, ADMIN}, api=True),
+    UrlCheck("api-transparency-report", lambda w: reverse("api-transparency-report"), LEADS, api=True),
 ]
 
 # Roles referenced so that linters keep the imports meaningful for entries added later.

@@ -21,8 +21,9 @@ def _fast_password_hashing():
 
 @pytest.fixture(autouse=True)
 def _evidence_root(settings, tmp_path):
-    """Evidence files of each test go to a fresh private folder."""
+    """Evidence files and export files of each test go to a fresh private folder."""
     settings.EVIDENCE_ROOT = tmp_path / "evidence"
+    settings.INSIGHTS_EXPORT_DIR = str(tmp_path / "exports")
 
 
 @pytest.fixture(autouse=True)

@@ -106,7 +106,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
 
     slug = factory.Sequence(lambda n: f"category-{n}")
     name = factory.LazyAttribute(lambda c: c.slug.replace("-", " ").title())
-    dsa_category = cm.DsaCategory.SCOPE_OF_SERVICE
+    dsa_category = cm.DsaCategory.OTHER_VIOLATION_TC
     default_severity = cm.Severity.MEDIUM
 
 

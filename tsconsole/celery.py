@@ -27,6 +27,10 @@ def beat_schedule(interval_seconds: float) -> dict:
         # Temporary enforcement actions end on time (the platform is told within one interval).
         "enforcement-expiry": {"task": "enforcement.tasks.expire_actions", "schedule": float(interval_seconds),
                                "options": {"expires": 2 * float(interval_seconds)}},
+        # Insights: DSA statements of reasons within a minute of an action; hourly rollups of the
+        # case timeline kept current every few minutes (the current and previous hour are rewritten).
+        "dsa-statements": {"task": "insights.tasks.sor_sweep", "schedule": 60.0, "options": {"expires": 120.0}},
+        "insights-rollup": {"task": "insights.tasks.rollup", "schedule": 300.0, "options": {"expires": 600.0}},
     }
 
 

@@ -26,6 +26,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Search", "case-search", "case.view"),
     NavItem("Escalations", "escalations", "escalation.view"),
     NavItem("Approvals", "enforcement-approvals", "approval.decide"),
+    NavItem("Insights", "insights-home", "insights.view"),
     NavItem("Support lookup", "support-lookup", "support.lookup"),
     NavItem("Health", "system-health", "system.health"),
     NavItem("Deliveries", "outbox-list", "outbox.manage"),

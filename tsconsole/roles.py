@@ -51,6 +51,11 @@ CAPABILITIES: dict[str, set[str]] = {
     # support
     "support.lookup": {SUPPORT_AGENT, LEAD, ADMIN},
     "subject.status": {INTEGRATION, SUPPORT_AGENT, ANALYST, LEAD, ADMIN},
+    # insights: analysts see their own figures; leads see queues, every analyst, KPIs and DSA reports
+    "insights.view": {ANALYST, LEAD, ADMIN},
+    "insights.lead": {LEAD, ADMIN},
+    "insights.transparency": {LEAD, ADMIN},
+    "dsa.statements": {INTEGRATION, LEAD, ADMIN},
     # administration
     "outbox.manage": {ADMIN},
     "system.health": {LEAD, ADMIN},

@@ -1,5 +1,6 @@
 """tsconsole settings. Everything that varies between machines comes from the environment via env.py."""
 
+import re
 from pathlib import Path
 
 from . import env, localservices
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "enforcement",
     "appeals",
     "qa",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +181,30 @@ if set(ENFORCEMENT_HIGH_IMPACT_ACCOUNT_TYPES) - {"private", "business", "enterpr
         f"ENFORCEMENT_HIGH_IMPACT_ACCOUNT_TYPES: expected a comma-separated list of private, business, enterprise; "
         f"got {','.join(ENFORCEMENT_HIGH_IMPACT_ACCOUNT_TYPES)!r}"
     )
+# DSA statements of reasons (insights/dsa.py): the prefix of each statement's platform unique id
+# (unique within the platform, so two consoles feeding one platform need different prefixes), the
+# terms-of-service URL cited as the ground's reference (optional), and the territorial scope.
+DSA_PUID_PREFIX = env.env_str("DSA_PUID_PREFIX", "tsconsole")
+if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", DSA_PUID_PREFIX):
+    raise env.SettingsError(f"DSA_PUID_PREFIX: letters, digits, '-' and '_' only (1-40), got {DSA_PUID_PREFIX!r}")
+DSA_TERMS_URL = env.env_str("DSA_TERMS_URL", "")
+DSA_TERRITORIAL_SCOPE = [code.upper() for code in env.env_list("DSA_TERRITORIAL_SCOPE", [
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS", "IT", "LI",
+    "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+])]
+_EEA = {"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS", "IT", "LI",
+        "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK"}
+if not DSA_TERRITORIAL_SCOPE or set(DSA_TERRITORIAL_SCOPE) - _EEA:
+    raise env.SettingsError(
+        f"DSA_TERRITORIAL_SCOPE: comma-separated EU/EEA country codes (e.g. DE,FR,IE); "
+        f"not accepted: {','.join(sorted(set(DSA_TERRITORIAL_SCOPE) - _EEA)) or '(empty)'}")
+if DSA_TERMS_URL and (not re.match(r"https?://", DSA_TERMS_URL) or len(DSA_TERMS_URL) > 500):
+    raise env.SettingsError(f"DSA_TERMS_URL: an http(s) URL of at most 500 characters, got {DSA_TERMS_URL!r}")
+# Insights: an export of more rows than this runs as a background job with a download link; job
+# files are kept under INSIGHTS_EXPORT_DIR.
+INSIGHTS_EXPORT_INLINE_MAX = env.env_int("INSIGHTS_EXPORT_INLINE_MAX", 5000, minimum=1)
+INSIGHTS_EXPORT_DIR = env.env_str("INSIGHTS_EXPORT_DIR", str(VAR_DIR / "exports"))
+
 # How long after an action the affected user (or the notifier) may appeal it (DSA Art. 20: at least 6 months).
 APPEAL_WINDOW_MONTHS = env.env_int("APPEAL_WINDOW_MONTHS", 6, minimum=6, maximum=120)
 

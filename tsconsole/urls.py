@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("cases.api.urls")),
     path("", include("enforcement.api_urls")),
     path("", include("appeals.api_urls")),
+    path("", include("insights.api_urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +36,7 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("enforcement.urls")),
     path("", include("appeals.urls")),
+    path("", include("insights.urls")),
 ]
 
 # Under /api/ these answer JSON in the API's one error shape; elsewhere Django's pages.

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0009_case_kind"),
+        ("cases", "0010_dsa_v2_categories"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -34,7 +34,7 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("enforcement", "0002_default_policies")]
+    dependencies = [("enforcement", "0004_dsa_v2_categories")]
     operations = [
         migrations.AddField(
             model_name="macro", name="action_types",

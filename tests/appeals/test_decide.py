@@ -204,3 +204,12 @@ def test_only_the_appellant_is_told_the_outcome(decided, claimed_appeal, reviewe
     assert messages[0].idempotency_key == f"appeal.decided:appeal{appeal.pk}:ep{messages[0].endpoint_id}"
     assert OutboxMessage.objects.filter(topic="report.outcome").count() == before  # no reporter hears of it
     assert "rationale" not in messages[0].payload and "Internal" not in str(messages[0].payload)
+
+
+def test_an_appeal_case_is_not_decided_as_a_report_case(decided, claimed_appeal, reviewer):
+    from enforcement.services import case_decide
+
+    appeal = claimed_appeal(decided())
+    with pytest.raises(Conflict, match="appeal work"):
+        case_decide(case=appeal.case_id, actor=reviewer, actions=[{"type": "warn"}], rationale="r", statement="s")
+    assert not EnforcementAction.objects.filter(case_id=appeal.case_id).exists()

@@ -26,7 +26,7 @@ def setup():
         QueueSla.objects.get_or_create(queue=queue, priority=priority,
                                        defaults={"first_touch_minutes": 60, "resolution_minutes": 240})
     Category.objects.get_or_create(slug="race-spam", defaults={
-        "name": "Race spam", "dsa_category": "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE", "default_severity": 3})
+        "name": "Race spam", "dsa_category": "STATEMENT_CATEGORY_OTHER_VIOLATION_TC", "default_severity": 3})
     return user_with_role(roles.INTEGRATION, username="racing-platform")
 
 

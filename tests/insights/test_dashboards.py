@@ -1,0 +1,193 @@
+"""Dashboards: queue health, team, KPIs against targets with the cases behind them, CSV exports
+(streamed, and as a background job when large), and the leads' home panel."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from cases.models import Case
+from insights import dashboards, exports, kpis, rollup, services
+from insights.filters import filters_from
+from insights.models import ExportJob, KpiTarget
+from tests import factories as fx
+from tsconsole.models import AuditEntry
+
+from .world import applied_action
+
+pytestmark = pytest.mark.django_db
+
+
+def _csv(response) -> list[list[str]]:
+    import csv
+
+    body = b"".join(response.streaming_content).decode().lstrip("\ufeff")
+    return list(csv.reader(body.splitlines()))
+
+
+@pytest.fixture
+def floor(analyst, lead):
+    """Now-ish world in one queue: 3 open cases (one breached, one at risk), 2 resolved today."""
+    now = timezone.now()
+    queue = fx.QueueFactory(slug="general-q", name="General Q", complexity_weight=Decimal("2.0"))
+    breached = fx.CaseFactory(queue=queue, opened_at=now - timedelta(hours=30), resolution_due_at=now - timedelta(hours=1))
+    risky_due = now + timedelta(minutes=30)
+    at_risk = fx.CaseFactory(queue=queue, opened_at=now - timedelta(hours=2), resolution_due_at=risky_due,
+                             sla_resolution_at_risk_for=risky_due)
+    fresh = fx.CaseFactory(queue=queue, opened_at=now - timedelta(minutes=10), resolution_due_at=now + timedelta(hours=3))
+    done = []
+    for minutes, due_in in ((50, 60), (20, -5)):
+        opened = now - timedelta(minutes=minutes + 30)
+        case = fx.CaseFactory(queue=queue, opened_at=opened, status="resolved", resolved_at=now - timedelta(minutes=minutes),
+                              resolved_by=analyst, resolution_due_at=now - timedelta(minutes=minutes - due_in))
+        fx.CaseEventFactory(case=case, verb="opened", to_status="open", created_at=opened)
+        fx.CaseEventFactory(case=case, verb="claimed", from_status="open", to_status="in_review", actor=analyst,
+                            actor_kind="user", created_at=opened + timedelta(minutes=10))
+        fx.CaseEventFactory(case=case, verb="resolved", from_status="in_review", to_status="resolved", actor=analyst,
+                            actor_kind="user", created_at=case.resolved_at)
+        done.append(case)
+    rollup.rollup_hours(now - timedelta(hours=3), now + timedelta(hours=1))
+    return {"queue": queue, "breached": breached, "at_risk": at_risk, "fresh": fresh, "done": done, "now": now}
+
+
+def test_queue_health_counts_what_is_open_now(floor):
+    data = dashboards.queue_health(filters_from({"queue": "general-q"}), now=floor["now"])
+    assert data["totals"] == {"backlog": 3, "breached": 1, "at_risk": 1}
+    assert data["backlog"]["rows"] == [["General Q", 3, 3, 1, 1]]
+    ages = dict(zip(data["ages"]["columns"][1:], data["ages"]["rows"][0][1:], strict=True))
+    assert ages == {"< 1 h": 1, "1–4 h": 1, "4–24 h": 0, "1–3 d": 1, "3–7 d": 0, "> 7 d": 0}
+    # outflow: 2 resolved in the last 24 h → 0.1 per hour; due within 1 h: the at-risk case
+    forecast = data["forecast"]["rows"][0]
+    assert forecast[1] == round(2 / 24, 1) and forecast[2] == 1 and forecast[5] == 2
+    flow = {row[0]: row[1:] for row in data["flow"]["rows"]}
+    assert sum(v[0] for v in flow.values()) == 2 and sum(v[1] for v in flow.values()) == 2
+    sla = data["sla"]["rows"]
+    assert sla == [["General Q", "P2", 0, None, 2, 50.0]]
+
+
+def test_queue_health_page_charts_csv_and_errors(client, lead, analyst, floor, django_assert_max_num_queries):
+    client.force_login(lead)
+    with django_assert_max_num_queries(16):
+        response = client.get("/insights/queues/", {"queue": "general-q"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    for chart in ("backlog-age", "flow", "forecast"):
+        assert f'data-chart="{chart}"' in html
+    assert 'data-label="1–3 d" data-series="Open cases by age" data-value="1"' in html
+    rows = _csv(client.get("/insights/queues/", {"queue": "general-q", "export": "backlog"}))
+    assert rows == [["Queue", "Backlog", "Unassigned", "At risk", "Breached"], ["General Q", "3", "3", "1", "1"]]
+    bad = client.get("/insights/queues/", {"queue": "nope", "from": "yesterday"})
+    assert bad.status_code == 400
+    assert "There is no queue “nope”." in bad.content.decode()
+    client.force_login(analyst)
+    assert client.get("/insights/queues/").status_code == 403
+
+
+def test_team_per_analyst_for_leads_and_own_figures_for_analysts(client, lead, analyst, floor):
+    other = fx.UserFactory(username="otto")
+    applied_action("remove_content", proposer=analyst)
+    fx.EscalationFactory(severity="sev1", created_by=analyst, acknowledged_at=timezone.now() + timedelta(minutes=10))
+    client.force_login(lead)
+    data = dashboards.team(filters_from({}))
+    rows = {r[0]: r for r in data["analysts"]["rows"]}
+    assert rows["ana"][1:3] == [2, 4.0]  # two resolutions in a queue of weight 2
+    assert rows["ana"][3] == 20.0  # 40 review minutes over 2 cases
+    assert "otto" not in rows and other.pk
+    assert [r[1:] for r in data["decisions"]["rows"]] == [["Remove content", 1]]
+    assert data["escalations"]["rows"][0][:4] == ["SEV1", 1, 1, 1]
+    assert client.get("/insights/team/").status_code == 200
+
+    client.force_login(analyst)
+    response = client.get("/insights/team/")
+    assert response.status_code == 200
+    assert "Your own figures" in response.content.decode()
+    own = dashboards.team(filters_from({}), user=analyst)
+    assert [r[0] for r in own["analysts"]["rows"]] == ["ana"]
+    lead_own = dashboards.team(filters_from({}), user=lead)
+    assert lead_own["analysts"]["rows"] == []
+
+
+def test_kpis_against_targets_with_the_cases_behind_them(client, lead, floor):
+    client.force_login(lead)
+    values = {r["key"]: r for r in kpis.compute(filters_from({"from": (floor["now"] - timedelta(days=1)).date().isoformat()}))}
+    assert values["sla_resolution"]["value"] == 50.0 and values["sla_resolution"]["status"] == "missed"
+    assert values["backlog_burn"]["value"] == 0  # 2 opened (events) and 2 resolved in the period
+    assert values["resolved_per_day"]["status"] == "none"
+
+    response = client.get(values["sla_resolution"]["cases_url"])
+    assert response.status_code == 200
+    late = floor["done"][1]
+    assert f"#{late.pk}" in response.content.decode() and f"#{floor['done'][0].pk}" not in response.content.decode()
+    rows = _csv(client.get(values["sla_resolution"]["cases_url"] + "&export=csv"))
+    assert [r[0] for r in rows[1:]] == [str(late.pk)]
+
+
+def test_a_lead_sets_a_target_and_it_is_audited(client, lead, floor):
+    client.force_login(lead)
+    response = client.post("/insights/kpis/resolved_per_day/target/", {"target": "1", "next": "/insights/kpis/"})
+    assert response.status_code == 302
+    assert KpiTarget.objects.get(key="resolved_per_day").target == Decimal("1.00")
+    assert AuditEntry.objects.filter(verb="insights.kpi_target_set", object_ref="resolved_per_day").exists()
+    page = client.get("/insights/kpis/").content.decode()
+    assert 'data-kpi="resolved_per_day"' in page and "On target" in page
+    client.post("/insights/kpis/sla_first_touch/target/", {"target": "140"})
+    assert not KpiTarget.objects.filter(key="sla_first_touch").exists()
+    with pytest.raises(Exception, match="must be between 0 and 100"):
+        services.kpi_target_set(key="sla_first_touch", target="140", actor=lead)
+    with pytest.raises(Exception, match="must be a number"):
+        services.kpi_target_set(key="macro_use", target="lots", actor=lead)
+
+
+def test_repeat_offender_and_false_positive_kpis():
+    signal = fx.SignalFactory()
+    first, _ = applied_action("suspension")
+    linked = fx.AccountFactory()
+    fx.SubjectSignalFactory(subject=first.target, signal=signal)
+    fx.SubjectSignalFactory(subject=linked, signal=signal)
+    reversed_, _ = applied_action("termination", status="reversed")
+    values = {r["key"]: r for r in kpis.compute(filters_from({}))}
+    assert values["repeat_offenders"]["value"] == 0.0  # the linked account was never actioned
+    assert values["false_positives"]["value"] == 50.0
+    gap_cases = kpis.cases_behind({"kpi": "repeat_offenders"})
+    assert list(gap_cases.values_list("id", flat=True)) == [first.case_id]
+    applied_action("suspension", target=linked, case=fx.CaseFactory(subject=linked, status="resolved"))
+    assert {r["key"]: r for r in kpis.compute(filters_from({}))}["repeat_offenders"]["value"] == 100.0
+    assert list(kpis.cases_behind({"kpi": "false_positives"}).values_list("id", flat=True)) == [reversed_.case_id]
+
+
+def test_a_large_export_runs_as_a_job_with_progress_and_a_download(client, lead, floor, settings,
+                                                                  django_capture_on_commit_callbacks):
+    settings.INSIGHTS_EXPORT_INLINE_MAX = 1
+    client.force_login(lead)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.get("/insights/kpis/backlog_burn/cases/", {"export": "csv"})
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/insights/exports/{job.pk}/"
+    assert job.total == 3 and job.status == "pending"
+    page = client.get(f"/insights/exports/{job.pk}/").content.decode()
+    assert 'hx-trigger="every 2s"' in page
+    assert exports.run_job(job.pk) == "done"
+    assert exports.run_job(job.pk) == "skipped"
+    page = client.get(f"/insights/exports/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "Download CSV" in page and "hx-trigger" not in page
+    download = client.get(f"/insights/exports/{job.pk}/download/")
+    body = b"".join(download.streaming_content).decode().lstrip("\ufeff").splitlines()
+    assert len(body) == 4 and body[0].startswith("case,queue")
+    assert {int(line.split(",")[0]) for line in body[1:]} == set(
+        Case.objects.exclude(status="resolved").values_list("id", flat=True))
+    other = fx.UserFactory(roles=["lead"])
+    client.force_login(other)
+    assert client.get(f"/insights/exports/{job.pk}/").status_code == 404
+
+
+def test_home_panel_shows_what_needs_action_now(client, lead, analyst, floor):
+    fx.EscalationFactory(ack_due_at=timezone.now() - timedelta(minutes=5))
+    client.force_login(lead)
+    html = client.get("/").content.decode()
+    assert 'data-testid="home-action-now"' in html
+    assert '<strong data-testid="now-breached">1</strong>' in html
+    assert '<strong data-testid="now-due">1</strong>' in html
+    assert '<strong data-testid="now-escalations">1</strong>' in html
+    client.force_login(analyst)
+    assert 'data-testid="home-action-now"' not in client.get("/").content.decode()
