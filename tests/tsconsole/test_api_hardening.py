@@ -318,3 +318,17 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/cases/99999999999999999999999/",
+    "/api/v1/escalations/99999999999999999999999/",
+    "/api/v1/routing-rules/99999999999999999999999/",
+])
+def test_ids_beyond_the_id_column_are_404(api_as, admin_user, path):
+    assert_error(api_as(admin_user).get(path), 404)
+
+
+@pytest.mark.parametrize("url_name", ["api-case-notes", "api-case-decide", "api-case-escalate"])
+def test_posting_to_an_id_beyond_the_id_column_is_404(api_as, lead, url_name):
+    assert_error(api_as(lead).post(reverse(url_name, args=[10**22]), {"body": "x"}, format="json"), 404)
