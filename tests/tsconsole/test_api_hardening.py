@@ -149,6 +149,7 @@ def test_the_escalation_sweep_skips_a_row_it_cannot_handle_and_pages_the_others(
     ("api-reports", True),
     ("api-queues", True),
     ("api-case-notes", True),
+    ("api-case-evidence", True),
     ("api-case-decide", True),
 ])
 def test_deeply_nested_json_is_400_everywhere(api_client, lead, url_name, auth):
@@ -172,7 +173,9 @@ def test_an_oversized_body_is_413_json(api_as, analyst):
     response = api_as(analyst).post(reverse("api-case-notes", args=[case.pk]), {"body": "x" * 3_000_000},
                                     format="json")
     assert "MB" in assert_error(response, 413)["detail"]
-    assert not Note.objects.exists()
+    as_form = api_as(analyst).post(reverse("api-case-evidence", args=[case.pk]), {"text": "x" * 3_000_000})
+    assert_error(as_form, 413)
+    assert not Note.objects.exists() and not case.evidence.exists()
 
 
 # --------------------------------------------------------------------------- query values
