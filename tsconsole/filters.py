@@ -33,7 +33,8 @@ class FilterSet(django_filters.FilterSet):
         return self.form.errors
 
     def is_valid(self):
-        return not self.errors
+        self.errors  # noqa: B018 -- adds the refused values' messages to the form
+        return super().is_valid() and not self.refused
 
 
 class IdFilter(django_filters.Filter):

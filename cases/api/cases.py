@@ -7,12 +7,13 @@ Actions answer 409 with a message when the case is in the wrong state or held by
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tsconsole.api_fields import LineField, TextField
 from tsconsole.api_pagination import IdCursorPagination
+from tsconsole.api_parsers import JSONParser
 from tsconsole.roles import Can
 
 from ..filters import CaseFilter

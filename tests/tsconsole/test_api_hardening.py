@@ -149,6 +149,7 @@ def test_the_escalation_sweep_skips_a_row_it_cannot_handle_and_pages_the_others(
     ("api-reports", True),
     ("api-queues", True),
     ("api-case-notes", True),
+    ("api-case-evidence", True),
     ("api-case-decide", True),
 ])
 def test_deeply_nested_json_is_400_everywhere(api_client, lead, url_name, auth):
@@ -172,7 +173,9 @@ def test_an_oversized_body_is_413_json(api_as, analyst):
     response = api_as(analyst).post(reverse("api-case-notes", args=[case.pk]), {"body": "x" * 3_000_000},
                                     format="json")
     assert "MB" in assert_error(response, 413)["detail"]
-    assert not Note.objects.exists()
+    as_form = api_as(analyst).post(reverse("api-case-evidence", args=[case.pk]), {"text": "x" * 3_000_000})
+    assert_error(as_form, 413)
+    assert not Note.objects.exists() and not case.evidence.exists()
 
 
 # --------------------------------------------------------------------------- query values
@@ -318,3 +321,17 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/cases/99999999999999999999999/",
+    "/api/v1/escalations/99999999999999999999999/",
+    "/api/v1/routing-rules/99999999999999999999999/",
+])
+def test_ids_beyond_the_id_column_are_404(api_as, admin_user, path):
+    assert_error(api_as(admin_user).get(path), 404)
+
+
+@pytest.mark.parametrize("url_name", ["api-case-notes", "api-case-decide", "api-case-escalate"])
+def test_posting_to_an_id_beyond_the_id_column_is_404(api_as, lead, url_name):
+    assert_error(api_as(lead).post(reverse(url_name, args=[10**22]), {"body": "x"}, format="json"), 404)

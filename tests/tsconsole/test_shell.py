@@ -73,7 +73,7 @@ def test_token_endpoint_refuses_bad_credentials_with_a_message(api_client):
     assert response.status_code == 400
     assert "wrong password" in response.json()["detail"]
     missing = api_client.post(reverse("api-token"), {}, format="json")
-    assert missing.status_code == 400 and "username" in missing.json()
+    assert missing.status_code == 400 and "username" in missing.json()["errors"]
 
 
 def test_token_authenticates_api_calls(api_client, make_user):
