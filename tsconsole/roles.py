@@ -47,6 +47,11 @@ CAPABILITIES: dict[str, set[str]] = {
     # support
     "support.lookup": {SUPPORT_AGENT, LEAD, ADMIN},
     "subject.status": {INTEGRATION, SUPPORT_AGENT, ANALYST, LEAD, ADMIN},
+    # quality assurance (qa/)
+    "qa.review": {QA_REVIEWER, LEAD, ADMIN},  # audit the samples assigned to you
+    "qa.manage": {LEAD, ADMIN},  # sampling rules, rubrics, every sample, disputes, corrections, calibration
+    "qa.feedback": {ANALYST, LEAD, ADMIN},  # your own QA feedback inbox
+    "calibration.participate": {ANALYST, QA_REVIEWER, LEAD, ADMIN},
     # administration
     "outbox.manage": {ADMIN},
     "system.health": {LEAD, ADMIN},
