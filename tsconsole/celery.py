@@ -27,7 +27,16 @@ def beat_schedule(interval_seconds: float) -> dict:
         # Temporary enforcement actions end on time (the platform is told within one interval).
         "enforcement-expiry": {"task": "enforcement.tasks.expire_actions", "schedule": float(interval_seconds),
                                "options": {"expires": 2 * float(interval_seconds)}},
+        # QA sampling of resolved decisions (qa/sampling.py): idempotent, under an advisory lock.
+        "qa-sampling": _qa_sampling_entry(),
     }
+
+
+def _qa_sampling_entry() -> dict:
+    from django.conf import settings
+
+    interval = float(settings.QA_SAMPLING_INTERVAL_SECONDS)
+    return {"task": "qa.tasks.draw_samples", "schedule": interval, "options": {"expires": interval}}
 
 
 def _outbox_relay_entry() -> dict:

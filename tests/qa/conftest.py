@@ -12,6 +12,28 @@ from tests.factories import AccountFactory, CaseFactory, CategoryFactory, Policy
 from tsconsole import roles
 
 
+def _seed_defaults():
+    """The default rubric and rules of migration qa/0002 (a transactional test elsewhere may have
+    flushed them): the same function, run again (it is idempotent)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("qa.migrations.0002_defaults_and_decision_index").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def qa_defaults(request):
+    if "db" in request.fixturenames or "transactional_db" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("transactional_db" if _transactional(request) else "db")
+        _seed_defaults()
+
+
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+
+
 @pytest.fixture
 def category(db):
     group = CategoryFactory(slug="qa-group", name="QA group")

@@ -17,6 +17,7 @@ def _sample(decision, rule, **kwargs):
 
 
 def test_default_rules_and_rubric_ship_with_the_migration(db):
+    """(The autouse fixture has run the migration's seed function, as `migrate` does.)"""
     rubric = Rubric.objects.get(policy__isnull=True, version=1)
     assert {c.key for c in rubric.criteria.filter(critical=True)} == {"correct_policy", "correct_action"}
     kinds = set(SamplingRuleVersion.objects.values_list("kind", flat=True))
