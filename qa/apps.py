@@ -7,3 +7,13 @@ class QaConfig(AppConfig):
     name = "qa"
     verbose_name = "Quality assurance"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from tsconsole.slots import Panel, register_panel
+
+        from . import views
+
+        register_panel("home", Panel(
+            key="qa.samples", template="qa/_home_panel.html", capability="qa.review",
+            context=views.home_panel_context, order=15,
+        ))

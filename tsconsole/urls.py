@@ -11,6 +11,7 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("cases.api.urls")),
     path("", include("enforcement.api_urls")),
+    path("", include("qa.api_urls")),
 ]
 
 urlpatterns = [
@@ -30,4 +31,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("cases.urls")),
     path("", include("enforcement.urls")),
+    path("", include("qa.urls")),
 ]
