@@ -1,8 +1,9 @@
 """The sampler: one INSERT … SELECT per active rule draws resolved decisions into samples.
 
 Set-wise and idempotent:
-- a decision is the group of actions sharing a decision_ref that took effect (applied_at set),
-  read for the lookback window only, grouped in SQL;
+- a decision is the group of actions sharing a decision_ref that took effect (applied_at set);
+  the lookback window's actions are grouped into decisions once per pass, into a temporary
+  table every rule reads (by the qa_action_applied index on applied_at);
 - a random rule keeps a decision when a hash of (decision, rule) falls under its rate, so a
   re-run keeps the same decisions rather than rolling the dice again;
 - `ON CONFLICT (rule_id, decision_ref) DO NOTHING` on the unique constraint makes a decision
@@ -31,9 +32,11 @@ from .models import RuleKind, Sample, SampleStatus, SamplingRule, SamplingRuleVe
 LOCK_KEY = 7_211_301  # pg advisory lock id of the sampling pass
 HASH_SCALE = 1_000_000
 
-# Decisions that took effect in [since, until), one row each.
-_DECISIONS = """
-    SELECT min(a.id) AS action_id, a.decision_ref, min(a.case_id) AS case_id, min(c.queue_id) AS queue_id,
+# The pass's window: decisions that took effect in [since, until), one row each, grouped once
+# per pass into a temporary table that every rule then reads.
+_WINDOW = """
+    CREATE TEMPORARY TABLE qa_window ON COMMIT DROP AS
+    SELECT min(a.id) AS action_id, a.decision_ref, min(a.case_id) AS case_id,
            min(a.policy_id) AS policy_id, min(a.proposer_id) AS analyst_id,
            min(a.reviewer_id) FILTER (WHERE a.requires_approval) AS approver_id,
            min(a.applied_at) AS decided_at,
@@ -41,10 +44,13 @@ _DECISIONS = """
            bool_or(a.requires_approval) AS two_person,
            array_agg(a.action_type) AS types
     FROM enforcement_enforcementaction a
-    JOIN cases_case c ON c.id = a.case_id
     WHERE a.applied_at >= %(since)s AND a.applied_at < %(until)s
     GROUP BY a.decision_ref
 """
+
+# How many action rows of an analyst's history are enough to find their first N decisions
+# (a decision has at most enforcement's MAX_ACTIONS actions).
+ACTIONS_PER_DECISION = 8
 
 _INSERT = """
     INSERT INTO qa_sample (rule_id, rule_version_id, decision_ref, action_id, case_id, analyst_id, approver_id,
@@ -60,10 +66,14 @@ _INSERT = """
 
 
 def _filters(v: SamplingRuleVersion, params: dict) -> str:
-    """The rule's scope as SQL over the decisions CTE `d`."""
-    where = ["TRUE"]
+    """The rule's scope and window as SQL over `d` (a row of qa_window), skipping decisions the
+    rule has drawn already (an index probe on qa_sample_once_per_rule)."""
+    where = [
+        "d.decided_at >= %(since)s AND d.decided_at < %(until)s",
+        "NOT EXISTS (SELECT 1 FROM qa_sample s0 WHERE s0.rule_id = %(rule)s AND s0.decision_ref = d.decision_ref)",
+    ]
     if v.queue_id:
-        where.append("d.queue_id = %(queue)s")
+        where.append("EXISTS (SELECT 1 FROM cases_case c WHERE c.id = d.case_id AND c.queue_id = %(queue)s)")
         params["queue"] = v.queue_id
     if v.policy_id:
         where.append("d.policy_id = %(policy)s")
@@ -80,42 +90,48 @@ def _filters(v: SamplingRuleVersion, params: dict) -> str:
 def _picked_sql(v: SamplingRuleVersion, params: dict) -> str:
     """SELECT of the decisions this rule version takes from the window."""
     scope = _filters(v, params)
-    base = f"WITH d AS ({_DECISIONS}) "
     if v.kind == RuleKind.RANDOM:
         params["threshold"] = round(v.rate * HASH_SCALE)
-        return base + (
-            f"SELECT d.* FROM d WHERE {scope} AND "
+        return (
+            f"SELECT d.* FROM qa_window d WHERE {scope} AND "
             "mod(hashtextextended(d.decision_ref::text, %(rule)s) & 9223372036854775807, "
             f"{HASH_SCALE}) < %(threshold)s"
         )
     if v.kind == RuleKind.HIGH_IMPACT:
-        return base + f"SELECT d.* FROM d WHERE {scope} AND (d.is_termination OR d.two_person)"
+        return f"SELECT d.* FROM qa_window d WHERE {scope} AND (d.is_termination OR d.two_person)"
     if v.kind == RuleKind.NEW_ANALYST:
         params["first_n"] = v.first_n
-        # Rank each analyst's decisions over their whole history (only analysts seen in the window).
-        return base + f"""
-            , firsts AS (
-                SELECT decision_ref FROM (
-                    SELECT x.decision_ref,
-                           row_number() OVER (PARTITION BY x.proposer_id ORDER BY x.applied, x.decision_ref) AS rn
-                    FROM (SELECT e.decision_ref, min(e.proposer_id) AS proposer_id, min(e.applied_at) AS applied
-                          FROM enforcement_enforcementaction e
-                          WHERE e.applied_at IS NOT NULL AND e.proposer_id IN (SELECT analyst_id FROM d)
-                          GROUP BY e.decision_ref) x
-                ) ranked WHERE rn <= %(first_n)s)
-            SELECT d.* FROM d JOIN firsts f ON f.decision_ref = d.decision_ref WHERE {scope}"""
+        params["enough"] = v.first_n * ACTIONS_PER_DECISION
+        # An analyst's rank in the window plus their decisions before it (counted over at most
+        # `enough` of their earliest actions, by the qa_action_proposer_applied index).
+        return f"""
+            WITH earlier AS (  -- once per analyst in the window, not per decision
+                SELECT a.analyst_id, (
+                    SELECT count(DISTINCT e.decision_ref) FROM (
+                        SELECT e.decision_ref FROM enforcement_enforcementaction e
+                        WHERE e.proposer_id = a.analyst_id AND e.applied_at IS NOT NULL
+                          AND e.applied_at < %(window_start)s
+                        ORDER BY e.applied_at LIMIT %(enough)s) e) AS n
+                FROM (SELECT DISTINCT analyst_id FROM qa_window) a)
+            SELECT w.action_id, w.decision_ref, w.case_id, w.policy_id, w.analyst_id, w.approver_id, w.decided_at,
+                   w.is_termination, w.two_person, w.types
+            FROM (SELECT d.*, row_number() OVER (PARTITION BY d.analyst_id ORDER BY d.decided_at, d.decision_ref) AS rn
+                  FROM qa_window d) w
+            JOIN earlier ON earlier.analyst_id = w.analyst_id
+            WHERE w.rn + earlier.n <= %(first_n)s
+              AND w.decision_ref IN (SELECT d.decision_ref FROM qa_window d WHERE {scope})"""
     if v.kind == RuleKind.WEEKLY_FLOOR:
         params["floor_k"] = v.floor_k
         # `since`/`until` are the ISO week here; samples of every rule count towards the floor.
-        return base + f"""
-            , have AS (SELECT s.analyst_id, count(DISTINCT s.decision_ref) AS n FROM qa_sample s
-                       WHERE s.decided_at >= %(since)s AND s.decided_at < %(until)s GROUP BY s.analyst_id)
-            , ranked AS (
+        return f"""
+            WITH have AS (SELECT s.analyst_id, count(DISTINCT s.decision_ref) AS n FROM qa_sample s
+                          WHERE s.decided_at >= %(since)s AND s.decided_at < %(until)s GROUP BY s.analyst_id),
+            ranked AS (
                 SELECT d.*, row_number() OVER (
                     PARTITION BY d.analyst_id ORDER BY hashtextextended(d.decision_ref::text, %(rule)s)) AS rn
-                FROM d WHERE {scope}
+                FROM qa_window d WHERE {scope}
                   AND NOT EXISTS (SELECT 1 FROM qa_sample s WHERE s.decision_ref = d.decision_ref))
-            SELECT r.action_id, r.decision_ref, r.case_id, r.queue_id, r.policy_id, r.analyst_id, r.approver_id,
+            SELECT r.action_id, r.decision_ref, r.case_id, r.policy_id, r.analyst_id, r.approver_id,
                    r.decided_at, r.is_termination, r.two_person, r.types
             FROM ranked r LEFT JOIN have h ON h.analyst_id = r.analyst_id
             WHERE r.rn <= %(floor_k)s - coalesce(h.n, 0)"""
@@ -155,20 +171,28 @@ def samples_draw(*, now=None, since=None) -> dict[str, int]:
                 SamplingRuleVersion.objects.filter(rule__is_active=True)
                 .select_related("rule").order_by("rule_id", "-version").distinct("rule_id")
             )
-            for v in sorted(versions, key=lambda v: (v.kind == RuleKind.WEEKLY_FLOOR, v.rule_id)):
-                windows = [(since, now)]
-                if v.kind == RuleKind.WEEKLY_FLOOR:
-                    this_week = week_start(now)
-                    windows = [(this_week - timedelta(days=7), this_week), (this_week, now)]
+            versions = sorted(versions, key=lambda v: (v.kind == RuleKind.WEEKLY_FLOOR, v.rule_id))
+            this_week = week_start(now)
+            weeks = [(this_week - timedelta(days=7), this_week), (this_week, now)]
+            window_start = min([since] + ([weeks[0][0]] if any(v.kind == RuleKind.WEEKLY_FLOOR for v in versions) else []))
+            # (Dropped first and last: inside an outer transaction, ON COMMIT comes too late.)
+            cursor.execute("DROP TABLE IF EXISTS qa_window")
+            if versions:
+                cursor.execute(_WINDOW, {"since": window_start, "until": now})
+                cursor.execute("ANALYZE qa_window")
+            for v in versions:
+                windows = weeks if v.kind == RuleKind.WEEKLY_FLOOR else [(since, now)]
                 total = 0
                 for start, end in windows:
                     params = {
                         "rule": v.rule_id, "version": v.pk, "since": start, "until": end, "now": now,
+                        "window_start": window_start,
                         "due": now + timedelta(days=v.due_days), "reviewers": reviewers, "n": max(len(reviewers), 1),
                     }
                     cursor.execute(_INSERT.format(picked=_picked_sql(v, params)), params)
                     total += cursor.rowcount
                 drawn[v.rule.name] = total
+            cursor.execute("DROP TABLE IF EXISTS qa_window")
         if any(drawn.values()):
             audit_record(actor=None, verb="qa.samples_drawn", object_type="sampling", object_ref=now.isoformat(),
                          data={"since": since.isoformat(), "drawn": drawn})
