@@ -427,3 +427,61 @@ class CalibrationClose(APIView):
     def post(self, request, pk):
         session = services.calibration_close(session=pk, actor=request.user)
         return Response(_calibration(request, session))
+
+
+# --------------------------------------------------------------------------- rubrics
+
+
+class CriterionInSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=40)
+    label = serializers.CharField(max_length=120)
+    help_text = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    weight = serializers.IntegerField(min_value=1, max_value=10, default=1)
+    critical = serializers.BooleanField(default=False)
+
+
+class RubricInSerializer(serializers.Serializer):
+    policy = serializers.SlugField(required=False, allow_null=True, allow_blank=True,
+                                   help_text="Empty: the default rubric for policies without their own.")
+    pass_mark = serializers.IntegerField(min_value=0, max_value=100, default=80)
+    criteria = CriterionInSerializer(many=True, allow_empty=False)
+
+
+class RubricOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    policy = serializers.CharField(allow_null=True)
+    version = serializers.IntegerField()
+    pass_mark = serializers.IntegerField()
+    criteria = CriterionSerializer(many=True)
+    created_at = serializers.DateTimeField()
+
+
+def _rubric(rubric) -> dict:
+    return {"id": rubric.pk, "policy": rubric.policy.slug if rubric.policy_id else None, "version": rubric.version,
+            "pass_mark": rubric.pass_mark, "criteria": CriterionSerializer(rubric.criteria.all(), many=True).data,
+            "created_at": rubric.created_at}
+
+
+class Rubrics(APIView):
+    """The current rubric of each policy that has one, and the default (GET); save a policy's
+    rubric as its next version (POST, leads and admins). Audits keep the version they were scored with."""
+
+    permission_classes = [Can("qa.manage")]
+
+    @extend_schema(responses={200: RubricOutSerializer(many=True)})
+    def get(self, request):
+        return Response([_rubric(r) for r in selectors.rubrics_current()])
+
+    @extend_schema(request=RubricInSerializer, responses={201: RubricOutSerializer})
+    def post(self, request):
+        from enforcement.models import Policy
+
+        data = _valid(RubricInSerializer, request.data)
+        policy = None
+        if data.get("policy"):
+            policy = Policy.objects.filter(slug=data["policy"]).first()
+            if policy is None:
+                raise InvalidInput(f"There is no policy {data['policy']!r}.", field_errors={"policy": ["Unknown policy."]})
+        rubric = services.rubric_save(policy=policy, criteria=[dict(c) for c in data["criteria"]], pass_mark=data["pass_mark"],
+                                      actor=request.user)
+        return Response(_rubric(rubric), status=status.HTTP_201_CREATED)

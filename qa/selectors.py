@@ -31,7 +31,7 @@ from .models import (
     Sample,
     SampleStatus,
 )
-from .services import original_decision, rubric_current
+from .services import original_decision, rubric_for_case
 
 PAGE_SIZE = 50
 BLIND_REPORTS = 25
@@ -188,10 +188,9 @@ def review_form_data(sample: Sample) -> dict:
     The rubric is the default one unless the *category's* policy has its own: choosing it by the
     decision's policy would hint at the decision."""
     from enforcement.models import ActionType, Policy
-    from enforcement.selectors import policy_for_category
 
     case = Case.objects.select_related("category", "category__parent").get(pk=sample.case_id)
-    rubric = rubric_current(policy_for_category(case.category)) or Rubric.objects.filter(policy__isnull=True).first()
+    rubric = rubric_for_case(case)
     return {
         "policies": list(Policy.objects.filter(is_active=True).order_by("name")),
         "action_types": [(v, label) for v, label in ActionType.choices if v != ActionType.NO_VIOLATION],
@@ -330,3 +329,11 @@ def calibration_history(user, *, limit: int = 20) -> list[dict]:
                     .order_by("-closed_at")[:limit])
     return [{"session": s, "agreement": (s.results or {}).get("participants", {}).get(user.get_username(), {}).get("agreement")}
             for s in sessions]
+
+
+def rubrics_current() -> list[Rubric]:
+    """The newest rubric per policy (and the default, policy empty)."""
+    return list(
+        Rubric.objects.select_related("policy").prefetch_related("criteria")
+        .order_by("policy_id", "-version").distinct("policy_id")
+    )

@@ -262,6 +262,14 @@ def rubric_current(policy: Policy | None) -> Rubric | None:
     return Rubric.objects.filter(policy__isnull=True).order_by("-version").first()
 
 
+def rubric_for_case(case: Case) -> Rubric | None:
+    """The rubric a sample of this case is scored with: that of the policy covering the case's
+    category (not of the decision's policy, which the blinded form must not hint at)."""
+    from enforcement.selectors import policy_for_category
+
+    return rubric_current(policy_for_category(case.category))
+
+
 def rubric_save(*, policy: Policy | None, criteria: list[dict], actor, pass_mark: int = 80) -> Rubric:
     """Write the next version of a policy's rubric (or of the default): criteria with weights, some critical."""
     _require(actor, "qa.manage", "Only a lead or an admin may change rubrics.")
@@ -384,7 +392,7 @@ def sample_review(*, sample, decision, scores, actor, feedback: str = "") -> Aud
         if sample.status != SampleStatus.DUE:
             raise Conflict(f"Sample {sample.pk} is reviewed already.")
         original = original_decision(sample)
-        rubric = rubric_current(original["policy"])
+        rubric = rubric_for_case(sample.case)
         if rubric is None:
             raise Conflict("No rubric is set up; an admin must create the default rubric.")
         clean, score, critical = rubric_score(rubric, scores)
