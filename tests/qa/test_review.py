@@ -168,3 +168,14 @@ def test_correction_rejects_a_review_of_an_agreeing_audit(sampled, reviewer, lea
         services.audit_correct(audit=audit, decision={"no_violation": True}, reason="x", actor=lead)
     with pytest.raises(InvalidInput):
         services.audit_correct(audit=audit, decision={"no_violation": True}, reason="", actor=lead)
+
+
+def test_the_blinded_page_and_api_stay_flat(client, api_as, sampled, reviewer, django_assert_max_num_queries):
+    for i in range(5):
+        ReportFactory(case=sampled.case, received_at=timezone.now() - timedelta(hours=3, minutes=i))
+        Note.objects.filter(pk=NoteFactory(case=sampled.case, body=f"n{i}").pk).update(created_at=timezone.now() - timedelta(hours=3))
+    client.force_login(reviewer)
+    with django_assert_max_num_queries(30):
+        assert client.get(reverse("qa-sample", args=[sampled.pk])).status_code == 200
+    with django_assert_max_num_queries(30):
+        assert api_as(reviewer).get(reverse("api-qa-sample", args=[sampled.pk])).status_code == 200
