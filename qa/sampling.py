@@ -102,24 +102,21 @@ def _picked_sql(v: SamplingRuleVersion, params: dict) -> str:
     if v.kind == RuleKind.NEW_ANALYST:
         params["first_n"] = v.first_n
         params["enough"] = v.first_n * ACTIONS_PER_DECISION
-        # An analyst's rank in the window plus their decisions before it (counted over at most
-        # `enough` of their earliest actions, by the qa_action_proposer_applied index).
+        # Each analyst's first N decisions ever, from at most `enough` of their earliest actions
+        # (qa_action_proposer_applied index): a few index probes per analyst, whatever the window.
         return f"""
-            WITH earlier AS (  -- once per analyst in the window, not per decision
-                SELECT a.analyst_id, (
-                    SELECT count(DISTINCT e.decision_ref) FROM (
-                        SELECT e.decision_ref FROM enforcement_enforcementaction e
-                        WHERE e.proposer_id = a.analyst_id AND e.applied_at IS NOT NULL
-                          AND e.applied_at < %(window_start)s
-                        ORDER BY e.applied_at LIMIT %(enough)s) e) AS n
-                FROM (SELECT DISTINCT analyst_id FROM qa_window) a)
-            SELECT w.action_id, w.decision_ref, w.case_id, w.policy_id, w.analyst_id, w.approver_id, w.decided_at,
-                   w.is_termination, w.two_person, w.types
-            FROM (SELECT d.*, row_number() OVER (PARTITION BY d.analyst_id ORDER BY d.decided_at, d.decision_ref) AS rn
-                  FROM qa_window d) w
-            JOIN earlier ON earlier.analyst_id = w.analyst_id
-            WHERE w.rn + earlier.n <= %(first_n)s
-              AND w.decision_ref IN (SELECT d.decision_ref FROM qa_window d WHERE {scope})"""
+            WITH firsts AS (
+                SELECT f.decision_ref
+                FROM (SELECT DISTINCT analyst_id FROM qa_window) a
+                CROSS JOIN LATERAL (
+                    SELECT x.decision_ref FROM (
+                        SELECT e.decision_ref, min(e.applied_at) AS at FROM (
+                            SELECT e.decision_ref, e.applied_at FROM enforcement_enforcementaction e
+                            WHERE e.proposer_id = a.analyst_id AND e.applied_at IS NOT NULL
+                            ORDER BY e.applied_at LIMIT %(enough)s) e
+                        GROUP BY e.decision_ref) x
+                    ORDER BY x.at, x.decision_ref LIMIT %(first_n)s) f)
+            SELECT d.* FROM qa_window d WHERE d.decision_ref IN (SELECT decision_ref FROM firsts) AND {scope}"""
     if v.kind == RuleKind.WEEKLY_FLOOR:
         params["floor_k"] = v.floor_k
         # `since`/`until` are the ISO week here; samples of every rule count towards the floor.
@@ -175,6 +172,8 @@ def samples_draw(*, now=None, since=None) -> dict[str, int]:
             this_week = week_start(now)
             weeks = [(this_week - timedelta(days=7), this_week), (this_week, now)]
             window_start = min([since] + ([weeks[0][0]] if any(v.kind == RuleKind.WEEKLY_FLOOR for v in versions) else []))
+            # Grouping a large window into decisions wants memory rather than a spill to disk.
+            cursor.execute("SET LOCAL work_mem = %s", [settings.QA_SAMPLING_WORK_MEM])
             # (Dropped first and last: inside an outer transaction, ON COMMIT comes too late.)
             cursor.execute("DROP TABLE IF EXISTS qa_window")
             if versions:

@@ -146,3 +146,13 @@ def test_the_beat_task_runs_a_pass(analysts, policy, queue, category, rule, revi
     chosen = rule("random", rate=1)
     assert tasks.draw_samples() == {chosen.name: 3}
     assert tasks.draw_samples() == {chosen.name: 0}
+
+
+def test_new_analyst_rule_counts_decisions_before_the_window(analysts, policy, queue, category, rule, reviewers):
+    now = timezone.now()
+    bulk_decisions(15, analysts=analysts[:1], policy=policy, queue=queue, category=category, at=now - timedelta(days=20))
+    recent = bulk_decisions(10, analysts=analysts[:1], policy=policy, queue=queue, category=category, at=now - timedelta(hours=1))
+    chosen = rule("new_analyst", first_n=20)
+    assert sampling.samples_draw()[chosen.name] == 5  # decisions 16..20 of the analyst's career
+    oldest_five = sorted(recent, key=lambda c: c.opened_at)[:5]
+    assert set(Sample.objects.values_list("case_id", flat=True)) == {c.pk for c in oldest_five}
