@@ -1,41 +1,18 @@
 """Two sampling passes at once, real threads against PostgreSQL: each decision sampled once per rule,
 and the weekly floor not overshot."""
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import close_old_connections, connection
 
 from qa import sampling
 from qa.models import Sample
+from tests.enforcement.test_concurrency import _run_together
 from tsconsole import roles
 
 from .bulk import bulk_decisions
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-def _run_together(*calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # the outcome under test
-            results[index] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def test_two_passes_at_once_sample_each_decision_once_per_rule(make_user, policy, queue, category, rule):
