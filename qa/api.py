@@ -143,7 +143,7 @@ class AuditOutSerializer(serializers.Serializer):
 class SampleOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     case = serializers.IntegerField()
-    rule = serializers.CharField()
+    rule = serializers.CharField(allow_null=True, help_text="The rule that drew it; null for a reviewer until reviewed.")
     status = serializers.ChoiceField(choices=SampleStatus.choices)
     reviewer = serializers.CharField(allow_null=True)
     due_at = serializers.DateTimeField()
@@ -170,8 +170,10 @@ def _valid(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
-def _sample_row(sample) -> dict:
-    return {"id": sample.pk, "case": sample.case_id, "rule": sample.rule.name, "status": sample.status,
+def _sample_row(sample, user) -> dict:
+    # The rule that drew a sample hints at the decision ("terminations…"): reviewers see it after.
+    shown = sample.status == SampleStatus.REVIEWED or can(user, "qa.manage")
+    return {"id": sample.pk, "case": sample.case_id, "rule": sample.rule.name if shown else None, "status": sample.status,
             "reviewer": sample.reviewer.get_username() if sample.reviewer_id else None,
             "due_at": sample.due_at, "created_at": sample.created_at}
 
@@ -220,7 +222,7 @@ class SampleList(APIView):
         page = selectors.sample_list(
             request.user, status=params.get("status", ""), analyst=params.get("analyst", "") if can(request.user, "qa.manage") else "",
             policy=params.get("policy", ""), queue=params.get("queue", ""), before_id=int(before) if before else None)
-        response = Response([_sample_row(s) for s in page["samples"]])
+        response = Response([_sample_row(s, request.user) for s in page["samples"]])
         if page["next_before"]:
             response["Link"] = f'<?before={page["next_before"]}>; rel="next"'
         return response
@@ -237,7 +239,7 @@ class SampleDetail(APIView):
         reviewed = sample.status == SampleStatus.REVIEWED
         form = selectors.review_form_data(sample)
         body = {
-            **_sample_row(sample),
+            **_sample_row(sample, request.user),
             "blinded_case": BlindCaseSerializer(selectors.blinded_case(sample)).data,
             "rubric": CriterionSerializer(form["criteria"], many=True).data,
             "original": _original(sample) if reviewed else None,

@@ -64,6 +64,9 @@ def test_the_blinded_page_shows_the_case_but_not_the_decision(client, sampled, r
     for secret in SECRETS + [str(sampled.decision_ref)]:
         assert secret not in html, secret
     assert 'data-testid="review-form"' in html
+    assert sampled.rule.name not in html  # the rule that drew it hints at the decision
+    assert sampled.rule.name not in client.get(reverse("qa-queue")).content.decode()
+    assert sampled.rule.name not in client.get(reverse("home")).content.decode()
 
 
 def test_the_blinded_api_shows_the_case_but_not_the_decision(api_as, sampled, reviewer):
@@ -73,6 +76,7 @@ def test_the_blinded_api_shows_the_case_but_not_the_decision(api_as, sampled, re
     for secret in SECRETS + [str(sampled.decision_ref)]:
         assert secret not in body, secret
     assert response.json()["original"] is None and response.json()["audit"] is None
+    assert response.json()["rule"] is None
     assert "he keeps threatening me" in body
     assert {c["key"] for c in response.json()["rubric"]} == set(GOOD)
     listed = json.dumps(api_as(reviewer).get(reverse("api-qa-samples")).json())
