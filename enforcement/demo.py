@@ -43,6 +43,8 @@ def _ladder_actions(case: Case) -> list[dict]:
     step = selectors.ladder_suggestion(account, selectors.policy_for_category(case.category))
     actions = [{"type": ActionType.REMOVE_CONTENT}] if case.subject.kind == Subject.Kind.CONTENT else []
     item = {"type": step["action"]}
+    if case.subject.kind == Subject.Kind.CONTENT:
+        item["target"] = "author"  # the ladder's step is for the account behind the content
     if step.get("duration_hours"):
         item["duration_hours"] = step["duration_hours"]
     return actions + [item]

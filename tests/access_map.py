@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 
 from tests.appeals import access_world as appeal_world
+from tests.qa.access_world import REVIEW_BODY, REVIEW_FORM
 from tsconsole.roles import ADMIN, ANALYST, INTEGRATION, LEAD, QA_REVIEWER, ROLES, SUPPORT_AGENT
 
 EVERYONE = set(ROLES)
@@ -231,6 +232,84 @@ CHECKS: list[UrlCheck] = [
              CASE_WORKERS),
     UrlCheck("api-dsa-statements", lambda w: reverse("api-dsa-statements"), {INTEGRATION, LEAD, ADMIN}, api=True),
     UrlCheck("api-transparency-report", lambda w: reverse("api-transparency-report"), LEADS, api=True),
+]
+
+# QA (w.qa: tests/qa/access_world.py)
+QA_REVIEWERS = {QA_REVIEWER, LEAD, ADMIN}
+PARTICIPANTS = {ANALYST, QA_REVIEWER, LEAD, ADMIN}
+FEEDBACK = {ANALYST, LEAD, ADMIN}
+
+
+# Bodies that name rows made when the path is built (the walk builds the path, then sends the body).
+CALIBRATION_BODY = {"title": "walked", "cases": [], "participants": ["access-qa", "access-qa2"]}
+ANSWER_BODY = {"case": 0, "decision": {"no_violation": True}}
+
+
+def _qa_new_calibration(w):
+    CALIBRATION_BODY["cases"] = [w.qa.resolved_case().pk]
+    return reverse("api-qa-calibrations")
+
+
+def _qa_session_case(w, name, **kwargs):
+    session = w.qa.session()
+    ANSWER_BODY["case"] = w.qa.case.pk
+    return reverse(name, args=[session.pk, w.qa.case.pk]) if kwargs.get("with_case") else reverse(name, args=[session.pk])
+
+
+def _qa_evidence(w, name):
+    sample = w.qa.sample()
+    return reverse(name, args=[sample.pk, w.qa.image(sample).pk])
+
+
+CHECKS += [
+    UrlCheck("qa-queue", lambda w: reverse("qa-queue"), QA_REVIEWERS),
+    UrlCheck("qa-sample", lambda w: reverse("qa-sample", args=[w.qa.sample().pk]), QA_REVIEWERS),
+    UrlCheck("qa-sample-review", lambda w: reverse("qa-sample-review", args=[w.qa.sample().pk]), QA_REVIEWERS,
+             method="post", data=REVIEW_FORM),
+    UrlCheck("qa-sample-assign", lambda w: reverse("qa-sample-assign", args=[w.qa.sample().pk]), LEADS, method="post",
+             data={"reviewer": "access-qa"}),
+    UrlCheck("qa-evidence", lambda w: _qa_evidence(w, "qa-evidence"), QA_REVIEWERS),
+    UrlCheck("qa-evidence-reveal", lambda w: _qa_evidence(w, "qa-evidence-reveal"), QA_REVIEWERS, method="post"),
+    UrlCheck("qa-audit-correct", lambda w: reverse("qa-audit-correct", args=[w.qa.audit().pk]), LEADS, method="post",
+             data={"verdict": "no_violation", "reason": "walked"}),
+    UrlCheck("qa-audits-csv", lambda w: reverse("qa-audits-csv"), LEADS),
+    UrlCheck("qa-overview", lambda w: reverse("qa-overview"), LEADS),
+    UrlCheck("qa-rules", lambda w: reverse("qa-rules"), LEADS),
+    UrlCheck("qa-rules", lambda w: reverse("qa-rules"), LEADS, method="post",
+             data={"name": "walked", "kind": "high_impact"}),
+    UrlCheck("qa-rule-toggle", lambda w: reverse("qa-rule-toggle", args=[w.qa.rule.pk]), LEADS, method="post",
+             data={"active": "1"}),
+    UrlCheck("qa-feedback", lambda w: reverse("qa-feedback"), FEEDBACK),
+    UrlCheck("qa-feedback-acknowledge", lambda w: reverse("qa-feedback-acknowledge", args=[w.qa.feedback().pk]),
+             FEEDBACK, method="post"),
+    UrlCheck("qa-feedback-dispute", lambda w: reverse("qa-feedback-dispute", args=[w.qa.feedback().pk]), FEEDBACK,
+             method="post", data={"reason": "walked"}),
+    UrlCheck("qa-disputes", lambda w: reverse("qa-disputes"), LEADS),
+    UrlCheck("qa-dispute-rule", lambda w: reverse("qa-dispute-rule", args=[w.qa.dispute().pk]), LEADS, method="post",
+             data={"ruling": "upheld", "note": "walked"}),
+    UrlCheck("qa-calibrations", lambda w: reverse("qa-calibrations"), PARTICIPANTS),
+    UrlCheck("qa-calibration-new", lambda w: reverse("qa-calibration-new"), LEADS),
+    UrlCheck("qa-calibration", lambda w: _qa_session_case(w, "qa-calibration"), PARTICIPANTS),
+    UrlCheck("qa-calibration-case", lambda w: _qa_session_case(w, "qa-calibration-case", with_case=True), PARTICIPANTS),
+    UrlCheck("qa-calibration-golden", lambda w: _qa_session_case(w, "qa-calibration-golden"), LEADS, method="post",
+             data={"verdict": "no_violation", "rationale": "walked"}),
+    UrlCheck("qa-calibration-close", lambda w: _qa_session_case(w, "qa-calibration-close"), LEADS, method="post"),
+    UrlCheck("api-qa-samples", lambda w: reverse("api-qa-samples"), QA_REVIEWERS, api=True),
+    UrlCheck("api-qa-sample", lambda w: reverse("api-qa-sample", args=[w.qa.sample().pk]), QA_REVIEWERS, api=True),
+    UrlCheck("api-qa-sample-review", lambda w: reverse("api-qa-sample-review", args=[w.qa.sample().pk]), QA_REVIEWERS,
+             method="post", api=True, data=REVIEW_BODY),
+    UrlCheck("api-qa-sampling-rules", lambda w: reverse("api-qa-sampling-rules"), LEADS, api=True),
+    UrlCheck("api-qa-sampling-rules", lambda w: reverse("api-qa-sampling-rules"), LEADS, method="post", api=True,
+             data={"name": "walked api", "kind": "random", "rate": 0.1}),
+    UrlCheck("api-qa-rubrics", lambda w: reverse("api-qa-rubrics"), LEADS, api=True),
+    UrlCheck("api-qa-rubrics", lambda w: reverse("api-qa-rubrics"), LEADS, method="post", api=True,
+             data={"criteria": [{"key": "accuracy", "label": "Accuracy", "weight": 2, "critical": True}]}),
+    UrlCheck("api-qa-calibrations", _qa_new_calibration, LEADS, method="post", api=True, data=CALIBRATION_BODY),
+    UrlCheck("api-qa-calibration", lambda w: _qa_session_case(w, "api-qa-calibration"), PARTICIPANTS, api=True),
+    UrlCheck("api-qa-calibration-answers", lambda w: _qa_session_case(w, "api-qa-calibration-answers"), PARTICIPANTS,
+             method="post", api=True, data=ANSWER_BODY),
+    UrlCheck("api-qa-calibration-close", lambda w: _qa_session_case(w, "api-qa-calibration-close"), LEADS,
+             method="post", api=True),
 ]
 
 # Roles referenced so that linters keep the imports meaningful for entries added later.

@@ -31,7 +31,16 @@ def beat_schedule(interval_seconds: float) -> dict:
         # case timeline kept current every few minutes (the current and previous hour are rewritten).
         "dsa-statements": {"task": "insights.tasks.sor_sweep", "schedule": 60.0, "options": {"expires": 120.0}},
         "insights-rollup": {"task": "insights.tasks.rollup", "schedule": 300.0, "options": {"expires": 600.0}},
+        # QA sampling of resolved decisions (qa/sampling.py): idempotent, under an advisory lock.
+        "qa-sampling": _qa_sampling_entry(),
     }
+
+
+def _qa_sampling_entry() -> dict:
+    from django.conf import settings
+
+    interval = float(settings.QA_SAMPLING_INTERVAL_SECONDS)
+    return {"task": "qa.tasks.draw_samples", "schedule": interval, "options": {"expires": interval}}
 
 
 def _outbox_relay_entry() -> dict:

@@ -56,6 +56,11 @@ CAPABILITIES: dict[str, set[str]] = {
     "insights.lead": {LEAD, ADMIN},
     "insights.transparency": {LEAD, ADMIN},
     "dsa.statements": {INTEGRATION, LEAD, ADMIN},
+    # quality assurance (qa/)
+    "qa.review": {QA_REVIEWER, LEAD, ADMIN},  # audit the samples assigned to you
+    "qa.manage": {LEAD, ADMIN},  # sampling rules, rubrics, every sample, disputes, corrections, calibration
+    "qa.feedback": {ANALYST, LEAD, ADMIN},  # your own QA feedback inbox
+    "calibration.participate": {ANALYST, QA_REVIEWER, LEAD, ADMIN},
     # administration
     "outbox.manage": {ADMIN},
     "system.health": {LEAD, ADMIN},

@@ -153,6 +153,10 @@ ESCALATION_ACK_MINUTES = {
 # Outbox relay (tsconsole/outbox.py). A claimed message is leased: if the worker dies mid-delivery
 # the lease runs out and the next relay run takes it again, so the lease must outlast a whole
 # claimed batch of deliveries at the worst case of one timeout each.
+# QA sampling: how far back each pass reads decisions, and how often it runs.
+QA_SAMPLING_LOOKBACK_DAYS = env.env_int("QA_SAMPLING_LOOKBACK_DAYS", 8, minimum=1)
+QA_SAMPLING_WORK_MEM = env.env_str("QA_SAMPLING_WORK_MEM", "128MB")
+QA_SAMPLING_INTERVAL_SECONDS = env.env_int("QA_SAMPLING_INTERVAL_SECONDS", 300, minimum=10)
 OUTBOX_RELAY_INTERVAL_SECONDS = env.env_int("OUTBOX_RELAY_INTERVAL_SECONDS", SWEEP_INTERVAL_SECONDS, minimum=1)
 OUTBOX_MAX_ATTEMPTS = env.env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1, maximum=100)
 OUTBOX_BACKOFF_BASE_SECONDS = env.env_int("OUTBOX_BACKOFF_BASE_SECONDS", 60, minimum=1)

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("enforcement.api_urls")),
     path("", include("appeals.api_urls")),
     path("", include("insights.api_urls")),
+    path("", include("qa.api_urls")),
 ]
 
 urlpatterns = [
@@ -37,6 +38,7 @@ urlpatterns = [
     path("", include("enforcement.urls")),
     path("", include("appeals.urls")),
     path("", include("insights.urls")),
+    path("", include("qa.urls")),
 ]
 
 # Under /api/ these answer JSON in the API's one error shape; elsewhere Django's pages.

@@ -56,6 +56,11 @@ class Verb(models.TextChoices):
     ACTION_REVERSED = "action_reversed", "Action reversed"
     APPEAL_FILED = "appeal_filed", "Appeal filed"
     APPEAL_DECIDED = "appeal_decided", "Appeal decided"
+    QA_AUDITED = "qa_audited", "QA audited"
+    QA_FEEDBACK_ACKNOWLEDGED = "qa_feedback_acknowledged", "QA feedback acknowledged"
+    QA_DISPUTED = "qa_disputed", "QA feedback disputed"
+    QA_DISPUTE_RULED = "qa_dispute_ruled", "QA dispute ruled"
+    QA_CORRECTED = "qa_corrected", "Corrected after QA"
 
 
 def verb_value(verb) -> str:

@@ -8,6 +8,7 @@ from tests.appeals.access_world import AppealWorld
 from tests.cases.workspace_world import WorkspaceWorld
 from tests.enforcement.access_world import EnforcementWorld
 from tests.factories import CaseFactory, EscalationFactory, OutboxMessageFactory, TeamFactory, user_with_role
+from tests.qa.access_world import QaWorld
 from tsconsole.roles import ROLES
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +41,7 @@ def world(db):
         workspace = WorkspaceWorld(case)
         escalation = EscalationFactory()
         enforcement = EnforcementWorld()
+        qa = QaWorld()
         leads_team = TeamFactory(slug="leads")  # api-case-escalate sends to it
         appeals = AppealWorld()
 

@@ -1,0 +1,339 @@
+"""QA reads. Blinding lives here, on the server: `blinded_case` builds the case as the analyst saw it
+when deciding — reports, subject, history, linked accounts, evidence and notes from before the
+decision — from the rows themselves, and never reads the decision (its actions, rationale,
+statement, the case's resolution) or who made it (note authors, evidence capturers, assignee).
+`revealed` is the only reader of the original decision, and views call it only for a reviewed
+sample.
+"""
+
+from collections import Counter
+from datetime import timedelta
+
+from django.db.models import Count, F, Min, Q
+from django.utils import timezone
+
+from cases.models import Case, Evidence, Note, Report
+from cases.selectors.workspace import linked_accounts, subject_signals
+from enforcement.models import EnforcementAction
+from tsconsole.roles import can
+
+from .models import (
+    Audit,
+    CalibrationAnswer,
+    CalibrationCase,
+    CalibrationParticipant,
+    CalibrationSession,
+    Dispute,
+    Feedback,
+    FeedbackStatus,
+    Outcome,
+    Rubric,
+    Sample,
+    SampleStatus,
+)
+from .services import original_decision, rubric_for_case
+
+PAGE_SIZE = 50
+BLIND_REPORTS = 25
+BLIND_HISTORY = 20
+
+
+# --------------------------------------------------------------------------- samples
+
+
+def samples_for(user):
+    """Samples the user may open: their own as reviewer; every sample for leads."""
+    qs = Sample.objects.select_related("case__category", "case__queue", "rule", "reviewer")
+    if can(user, "qa.manage"):
+        return qs
+    if can(user, "qa.review"):
+        return qs.filter(reviewer=user)
+    return qs.none()
+
+
+def sample_for(user, sample_id: int) -> Sample | None:
+    return samples_for(user).filter(pk=sample_id).first()
+
+
+def samples_due(user, *, limit: int = PAGE_SIZE) -> list[Sample]:
+    """The reviewer's due samples, soonest due first (the qa_sample_due index)."""
+    return list(
+        Sample.objects.filter(reviewer=user, status=SampleStatus.DUE).select_related("case__category", "rule")
+        .order_by("due_at", "id")[:limit]
+    )
+
+
+def home_panel(user, *, now=None) -> dict:
+    now = now or timezone.now()
+    due = Sample.objects.filter(reviewer=user, status=SampleStatus.DUE)
+    data = due.aggregate(total=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)), next_due=Min("due_at"))
+    data["samples"] = samples_due(user, limit=5)
+    if can(user, "qa.manage"):
+        data["unassigned"] = Sample.objects.filter(status=SampleStatus.DUE, reviewer__isnull=True).count()
+        data["open_disputes"] = Dispute.objects.filter(ruling="").count()
+    return data
+
+
+def sample_list(user, *, status: str = "", analyst: str = "", policy: str = "", queue: str = "",
+                before_id: int | None = None, limit: int = PAGE_SIZE) -> dict:
+    """A keyset page of samples (newest first), filtered; leads see all, reviewers their own."""
+    qs = samples_for(user).select_related("analyst", "action__policy")
+    if status:
+        qs = qs.filter(status=status)
+    if analyst:
+        qs = qs.filter(analyst__username=analyst)
+    if policy:
+        qs = qs.filter(action__policy__slug=policy)
+    if queue:
+        qs = qs.filter(case__queue__slug=queue)
+    if before_id:
+        qs = qs.filter(pk__lt=before_id)
+    rows = list(qs.order_by("-id")[:limit + 1])
+    return {"samples": rows[:limit], "next_before": rows[limit - 1].pk if len(rows) > limit else None}
+
+
+def overview(*, weeks: int = 8, now=None) -> dict:
+    """The lead's QA overview: audits by analyst, policy and queue, and a weekly trend."""
+    now = now or timezone.now()
+    since = now - timedelta(weeks=weeks)
+    audits = Audit.objects.filter(created_at__gte=since)
+    def grouped(field):
+        return list(
+            audits.values(label=F(field)).annotate(
+                audits=Count("id"), agree=Count("id", filter=Q(final_outcome=Outcome.AGREE)),
+                minor=Count("id", filter=Q(final_outcome=Outcome.MINOR)),
+                major=Count("id", filter=Q(final_outcome=Outcome.MAJOR)),
+                critical=Count("id", filter=Q(final_outcome=Outcome.CRITICAL)),
+            ).order_by("label")
+        )
+    from django.db.models.functions import TruncWeek
+
+    trend = list(
+        audits.annotate(week=TruncWeek("created_at")).values("week").annotate(
+            audits=Count("id"), agree=Count("id", filter=Q(final_outcome=Outcome.AGREE))).order_by("week")
+    )
+    for rows in (trend,):
+        for row in rows:
+            row["rate"] = round(100 * row["agree"] / row["audits"], 1) if row["audits"] else None
+    by = {name: grouped(field) for name, field in (
+        ("analyst", "sample__analyst__username"), ("policy", "original_policy__name"), ("queue", "sample__case__queue__name"))}
+    for rows in by.values():
+        for row in rows:
+            row["rate"] = round(100 * row["agree"] / row["audits"], 1) if row["audits"] else None
+    due = Sample.objects.filter(status=SampleStatus.DUE).aggregate(
+        due=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)), unassigned=Count("id", filter=Q(reviewer__isnull=True)))
+    return {"by": by, "trend": trend, "weeks": weeks, **due}
+
+
+# --------------------------------------------------------------------------- the blinded case
+
+
+def decision_time(sample: Sample):
+    """When the analyst decided: the decision's proposal, before any approval."""
+    return EnforcementAction.objects.filter(decision_ref=sample.decision_ref).aggregate(t=Min("created_at"))["t"]
+
+
+def blinded_case(sample: Sample) -> dict:
+    """The case as the analyst saw it when deciding, without the decision or who made it."""
+    case = Case.objects.select_related("subject", "subject__author", "category", "category__parent", "queue").get(pk=sample.case_id)
+    cutoff = decision_time(sample) or sample.decided_at
+    subject = case.subject
+    reports = list(
+        Report.objects.filter(case_id=case.pk, received_at__lte=cutoff).select_related("category", "trusted_flagger")
+        .order_by("-received_at", "-id")[:BLIND_REPORTS]
+    )
+    report_total = Report.objects.filter(case_id=case.pk, received_at__lte=cutoff).count()
+    notes = list(Note.objects.filter(case_id=case.pk, created_at__lte=cutoff).order_by("created_at", "id")
+                 .values("body", "created_at"))
+    evidence = list(
+        Evidence.objects.filter(case_id=case.pk, captured_at__lte=cutoff).order_by("captured_at", "id")
+        .only("id", "kind", "original_name", "text_extract", "description", "content_type", "size", "sha256",
+              "sensitive", "captured_at")
+    )
+    ids = {subject.pk}
+    if subject.kind == subject.Kind.ACCOUNT:
+        ids |= set(subject.authored_content.order_by("-pk").values_list("pk", flat=True)[:1000])
+    elif subject.author_id:
+        ids.add(subject.author_id)
+    history = [
+        {"id": c.pk, "opened_at": c.opened_at, "category": c.category.name, "subject": str(c.subject),
+         "outcome": c.get_resolution_display() if c.resolved_at and c.resolved_at <= cutoff else "open then"}
+        for c in Case.objects.filter(subject_id__in=ids, opened_at__lte=cutoff).exclude(pk=case.pk)
+        .select_related("category", "subject").order_by("-opened_at", "-id")[:BLIND_HISTORY]
+    ]
+    linked = []
+    for link in linked_accounts(subject):
+        before = [c for c in link["cases"] if c.opened_at <= cutoff and c.pk != case.pk]
+        linked.append({
+            "account": link["account"], "shared_kinds": link["shared_kinds"], "cases": len(before),
+            "actioned": sum(1 for c in before if c.resolution == Case.Resolution.ACTIONED and c.resolved_at and c.resolved_at <= cutoff),
+        })
+    return {
+        "case_id": case.pk, "category": case.category, "queue": case.queue, "priority": case.get_priority_display(),
+        "opened_at": case.opened_at, "decided_at": cutoff, "subject": subject, "signals": subject_signals(subject),
+        "reports": reports, "report_total": report_total, "notes": notes, "evidence": evidence,
+        "sensitive": case.category.sensitive, "history": history, "linked": linked,
+    }
+
+
+def blinded_evidence(sample: Sample, evidence_id: int) -> Evidence | None:
+    """Evidence of the sample's case from before the decision (what the blinded page may show)."""
+    cutoff = decision_time(sample) or sample.decided_at
+    return Evidence.objects.filter(pk=evidence_id, case_id=sample.case_id, captured_at__lte=cutoff).first()
+
+
+def review_form_data(sample: Sample) -> dict:
+    """What the reviewer's form offers: policies, action types and the rubric to score.
+
+    The rubric is the default one unless the *category's* policy has its own: choosing it by the
+    decision's policy would hint at the decision."""
+    from enforcement.models import ActionType, Policy
+
+    case = Case.objects.select_related("category", "category__parent").get(pk=sample.case_id)
+    rubric = rubric_for_case(case)
+    return {
+        "policies": list(Policy.objects.filter(is_active=True).order_by("name")),
+        "action_types": [(v, label) for v, label in ActionType.choices if v != ActionType.NO_VIOLATION],
+        "criteria": list(rubric.criteria.all()) if rubric else [],
+    }
+
+
+def revealed(sample: Sample) -> dict:
+    """The reviewed sample: the original decision beside the reviewer's, with the agreement."""
+    audit = Audit.objects.select_related("policy", "original_policy", "rubric", "reviewer").get(sample=sample)
+    original = original_decision(sample)
+    criteria = list(audit.rubric.criteria.all())
+    feedback = Feedback.objects.filter(audit=audit).select_related("dispute").first()
+    return {
+        "audit": audit, "original": original,
+        "scores": [{"criterion": c, "score": audit.scores.get(c.key)} for c in criteria],
+        "feedback": feedback, "dispute": getattr(feedback, "dispute", None) if feedback else None,
+        "correction": getattr(audit, "correction", None) if hasattr(audit, "correction") else None,
+    }
+
+
+# --------------------------------------------------------------------------- feedback and disputes
+
+
+def feedback_inbox(user, *, limit: int = PAGE_SIZE) -> dict:
+    items = list(
+        Feedback.objects.filter(analyst=user).select_related("audit__sample__case", "audit__original_policy", "audit__policy")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    disputes = {d.feedback_id: d for d in Dispute.objects.filter(feedback__in=items)}
+    for item in items:
+        item.dispute_row = disputes.get(item.pk)
+    return {"items": items, "new": sum(1 for i in items if i.status == FeedbackStatus.NEW)}
+
+
+def disputes_open(*, limit: int = PAGE_SIZE) -> list[Dispute]:
+    return list(
+        Dispute.objects.filter(ruling="").select_related(
+            "feedback__analyst", "feedback__audit__sample__case", "feedback__audit__reviewer",
+            "feedback__audit__policy", "feedback__audit__original_policy")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def disputes_recent(*, limit: int = 20) -> list[Dispute]:
+    return list(
+        Dispute.objects.exclude(ruling="").select_related("feedback__analyst", "feedback__audit__sample", "arbiter")
+        .order_by("-ruled_at", "-id")[:limit]
+    )
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+AUDIT_CSV_COLUMNS = [
+    "audit_id", "sample_id", "case_id", "decision", "rule", "analyst", "reviewer", "decided_at", "audited_at",
+    "original_policy", "original_actions", "reviewer_policy", "reviewer_actions", "policy_match", "actions_match",
+    "score", "critical_miss", "outcome", "final_outcome", "feedback_status",
+]
+
+
+def audit_rows(*, since=None, until=None, batch: int = 2000):
+    """Audit results as CSV rows, streamed by keyset so a large export never sits in memory."""
+    qs = Audit.objects.select_related(
+        "sample__rule", "sample__analyst", "reviewer", "original_policy", "policy", "feedback_item")
+    if since:
+        qs = qs.filter(created_at__gte=since)
+    if until:
+        qs = qs.filter(created_at__lt=until)
+    last = 0
+    while True:
+        chunk = list(qs.filter(pk__gt=last).order_by("pk")[:batch])
+        for a in chunk:
+            fb = getattr(a, "feedback_item", None) if hasattr(a, "feedback_item") else None
+            yield [
+                a.pk, a.sample_id, a.sample.case_id, str(a.sample.decision_ref), a.sample.rule.name,
+                a.sample.analyst.get_username(), a.reviewer.get_username(), a.sample.decided_at.isoformat(),
+                a.created_at.isoformat(), a.original_policy.slug, "+".join(a.original_action_types),
+                a.policy.slug if a.policy else "", "+".join(a.action_types), a.policy_match, a.actions_match,
+                a.score, a.critical_miss, a.outcome, a.final_outcome, fb.status if fb else "",
+            ]
+        if len(chunk) < batch:
+            return
+        last = chunk[-1].pk
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def calibrations_for(user, *, limit: int = PAGE_SIZE) -> list[CalibrationSession]:
+    """Sessions the user runs (leads see all) or takes part in, newest first."""
+    qs = CalibrationSession.objects.select_related("created_by")
+    if not can(user, "qa.manage"):
+        qs = qs.filter(participants__user=user)
+    return list(qs.annotate(cases=Count("items", distinct=True), people=Count("participants", distinct=True))
+                .order_by("-created_at", "-id")[:limit])
+
+
+def calibration_for(user, session_id: int) -> CalibrationSession | None:
+    qs = CalibrationSession.objects.select_related("created_by")
+    if not can(user, "qa.manage"):
+        qs = qs.filter(participants__user=user)
+    return qs.filter(pk=session_id).first()
+
+
+def calibration_page(user, session: CalibrationSession) -> dict:
+    """A participant's view: each case blind (as in an audit) with their answer if given; the
+    lead's view adds who has answered; once closed, the results."""
+    items = list(CalibrationCase.objects.filter(session=session).select_related("case__category").order_by("position"))
+    mine = {a.item_id: a for a in CalibrationAnswer.objects.filter(item__session=session, user=user)}
+    participants = list(CalibrationParticipant.objects.filter(session=session).select_related("user").order_by("user__username"))
+    answered = Counter(CalibrationAnswer.objects.filter(item__session=session).values_list("user_id", flat=True))
+    is_participant = any(p.user_id == user.pk for p in participants)
+    return {
+        "session": session, "items": [{"item": i, "answer": mine.get(i.pk)} for i in items],
+        "participants": [{"user": p.user, "answered": answered.get(p.user_id, 0)} for p in participants],
+        "is_participant": is_participant, "total": len(items),
+        "done": len(mine),
+    }
+
+
+def calibration_case_blind(session: CalibrationSession, case_id: int) -> dict | None:
+    """A calibration case, blinded as for an audit (as it stood when it was decided)."""
+    item = CalibrationCase.objects.filter(session=session, case_id=case_id).first()
+    if item is None:
+        return None
+    action = EnforcementAction.objects.filter(case_id=case_id).order_by("created_at", "id").first()
+    pseudo = Sample(case_id=case_id, decision_ref=action.decision_ref if action else None,
+                    decided_at=action.created_at if action else timezone.now())
+    return blinded_case(pseudo)
+
+
+def calibration_history(user, *, limit: int = 20) -> list[dict]:
+    """A person's closed sessions and their agreement in each."""
+    sessions = list(CalibrationSession.objects.filter(participants__user=user, status=CalibrationSession.Status.CLOSED)
+                    .order_by("-closed_at")[:limit])
+    return [{"session": s, "agreement": (s.results or {}).get("participants", {}).get(user.get_username(), {}).get("agreement")}
+            for s in sessions]
+
+
+def rubrics_current() -> list[Rubric]:
+    """The newest rubric per policy (and the default, policy empty)."""
+    return list(
+        Rubric.objects.select_related("policy").prefetch_related("criteria")
+        .order_by("policy_id", "-version").distinct("policy_id")
+    )

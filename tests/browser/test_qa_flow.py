@@ -1,0 +1,112 @@
+"""QA in a real browser: a reviewer audits a sampled decision blind (the page holds none of the
+decision until they submit), the reveal shows it beside theirs, the analyst disputes the
+feedback from their inbox, and a lead arbitrates."""
+
+from datetime import timedelta
+from importlib import import_module
+
+import pytest
+from django.apps import apps
+from django.utils import timezone
+
+from cases.models import CaseEvent, CaseStatus, Note
+from enforcement.services import case_decide
+from qa import sampling
+from qa.models import Audit, Dispute, SamplingRule
+from tests.browser.conftest import login, logout, screenshot
+from tests.factories import (
+    AccountFactory,
+    CaseFactory,
+    CategoryFactory,
+    NoteFactory,
+    PolicyFactory,
+    QueueFactory,
+    ReportFactory,
+    user_with_role,
+)
+from tsconsole.roles import ANALYST, LEAD, QA_REVIEWER
+
+pytestmark = pytest.mark.browser
+
+RATIONALE = "Rationale-b7: threats repeated across three threads"
+STATEMENT = "Statement-b7: we warned you about threatening replies"
+
+
+@pytest.fixture
+def sampled():
+    """A warning decided by Ana, sampled by a rate-1 rule and assigned to Quinn."""
+    import_module("qa.migrations.0002_defaults_and_decision_index").seed(apps, None)
+    SamplingRule.objects.update(is_active=False)
+    ana = user_with_role(ANALYST, username="ana-rivera")
+    user_with_role(QA_REVIEWER, username="quinn-qa")
+    user_with_role(LEAD, username="lee-okafor")
+    group = CategoryFactory(slug="harassment", name="Harassment and bullying")
+    leaf = CategoryFactory(slug="targeted-harassment", name="Targeted harassment", parent=group)
+    PolicyFactory(slug="harassment", name="Harassment and bullying", category=group, rule_text="No harassment.")
+    case = CaseFactory(queue=QueueFactory(slug="general"), subject=AccountFactory(handle="loud_voice"), category=leaf,
+                       status=CaseStatus.IN_REVIEW, assignee=ana, claimed_at=timezone.now(),
+                       opened_at=timezone.now() - timedelta(hours=1))
+    ReportFactory(case=case, description="He keeps replying to me with threats", received_at=timezone.now() - timedelta(minutes=50))
+    note = NoteFactory(case=case, author=ana, body="Checked the three threads the reporter linked.")
+    Note.objects.filter(pk=note.pk).update(created_at=timezone.now() - timedelta(minutes=40))
+    case_decide(case=case, actor=ana, actions=[{"type": "warn"}], rationale=RATIONALE, statement=STATEMENT)
+    rule = SamplingRule.objects.create(name="Everything", version=1)
+    rule.versions.create(version=1, kind="random", rate=1)
+    sampling.samples_draw()
+    return rule.samples.get()
+
+
+def test_blind_audit_feedback_dispute_and_arbitration(page, live_server, sampled):
+    login(page, live_server, "quinn-qa", "pw")
+    page.goto(f"{live_server.url}/")
+    page.get_by_test_id("home-qa").get_by_role("link", name=f"Sample {sampled.pk}").click()
+    page.get_by_test_id("review-form").wait_for()
+    html = page.content()
+    assert "He keeps replying to me with threats" in html and "Checked the three threads" in html
+    for secret in (RATIONALE, STATEMENT, "ana-rivera"):
+        assert secret not in html, secret
+    screenshot(page, "qa-blinded-audit")
+
+    # Quinn would have suspended: a major disagreement, with feedback.
+    page.select_option("#review-policy", "harassment")
+    page.get_by_test_id("action-suspension").check()
+    for key in ("correct_policy", "correct_action", "evidence", "rationale", "statement", "procedure"):
+        page.get_by_test_id(f"criterion-{key}").get_by_label("4").check()
+    page.fill("#feedback", "Three threats in a week: the ladder's suspension fits.")
+    page.get_by_test_id("submit-review").click()
+    page.get_by_test_id("original").wait_for()
+    assert page.get_by_test_id("outcome").inner_text() == "Major"
+    assert RATIONALE in page.get_by_test_id("original-rationale").inner_text()
+    assert "ana-rivera" in page.get_by_test_id("original").inner_text()
+    screenshot(page, "qa-reveal")
+    logout(page)
+
+    # Ana finds it in her inbox and disputes it.
+    login(page, live_server, "ana-rivera", "pw")
+    page.goto(f"{live_server.url}/qa/feedback/")
+    item = page.get_by_test_id("feedback-item")
+    assert "the ladder's suspension fits" in item.inner_text()
+    screenshot(page, "qa-feedback-inbox")
+    item.locator("textarea[name=reason]").fill("The first two were quotes from a film; only one was a threat.")
+    item.get_by_test_id("dispute").click()
+    page.get_by_text("Dispute sent to the leads.").wait_for()
+    logout(page)
+
+    # Lee overturns the audit.
+    login(page, live_server, "lee-okafor", "pw")
+    page.goto(f"{live_server.url}/qa/disputes/")
+    dispute = page.get_by_test_id("dispute")
+    assert "quotes from a film" in dispute.get_by_test_id("dispute-reason").inner_text()
+    screenshot(page, "qa-disputes")
+    dispute.locator("textarea[name=note]").fill("Checked the threads: the film quotes are clear.")
+    dispute.locator("select[name=outcome]").select_option("minor")
+    dispute.get_by_test_id("overturn").click()
+    page.get_by_test_id("no-disputes").wait_for()
+
+    audit = Audit.objects.get()
+    assert (audit.outcome, audit.final_outcome) == ("major", "minor")
+    assert Dispute.objects.get().ruling == "overturned"
+    verbs = list(CaseEvent.objects.filter(case=sampled.case, verb__startswith="qa_").values_list("verb", flat=True))
+    assert verbs == ["qa_audited", "qa_disputed", "qa_dispute_ruled"]
+    page.goto(f"{live_server.url}/qa/overview/")
+    screenshot(page, "qa-overview")

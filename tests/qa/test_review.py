@@ -1,0 +1,185 @@
+"""Blinded review: the page and the API show the case as the analyst saw it and nothing of the
+decision until the reviewer's own is recorded; then the reveal, outcomes and who may review."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import CaseEvent, Evidence, Note
+from qa import sampling, services
+from qa.models import Audit, Feedback, Outcome, Sample
+from tests.factories import EvidenceFactory, NoteFactory, ReportFactory
+from tsconsole import roles
+from tsconsole.errors import Conflict, InvalidInput, NotAllowed
+
+RATIONALE = "Rationale-7f3a: repeated threats against the same journalist"
+STATEMENT = "Statement-9c2e: we warned you for threatening another person"
+GOOD = {"correct_policy": 5, "correct_action": 5, "evidence": 5, "rationale": 4, "statement": 4, "procedure": 5}
+
+
+@pytest.fixture
+def decider(make_user):
+    return make_user(roles.ANALYST, username="zeddecider")
+
+
+@pytest.fixture
+def reviewer(make_user):
+    return make_user(roles.QA_REVIEWER, username="quill")
+
+
+@pytest.fixture
+def sampled(decider, reviewer, decide, rule, policy):
+    """A warning decided by `decider`, sampled and assigned to `reviewer`; with a report, a note and
+    evidence before the decision, and a note and evidence added after it."""
+    decision = decide(decider, ("warn",), rationale=RATIONALE, statement=STATEMENT)
+    case = decision.case
+    early = timezone.now() - timedelta(hours=2)
+    ReportFactory(case=case, description="Reporter says: he keeps threatening me", received_at=early)
+    Note.objects.filter(pk=NoteFactory(case=case, author=decider, body="Checked two earlier threads.").pk).update(created_at=early)
+    Evidence.objects.filter(pk=EvidenceFactory(case=case, captured_by=decider, text_extract="screenshot text: I will find you").pk
+                            ).update(captured_at=early)
+    NoteFactory(case=case, author=decider, body="After-note-1d4b: decided on a warning")
+    EvidenceFactory(case=case, captured_by=decider, text_extract="After-evidence-55aa")
+    rule("random", rate=1)
+    sampling.samples_draw()
+    sample = Sample.objects.get()
+    assert sample.reviewer == reviewer
+    return sample
+
+
+SECRETS = [RATIONALE, STATEMENT, "zeddecider", "After-note-1d4b", "After-evidence-55aa"]
+
+
+def _review(policy="qa-policy", types=("warn",), scores=GOOD, **kw):
+    return {"decision": {"policy": policy, "actions": [{"type": t} for t in types]}, "scores": scores, **kw}
+
+
+def test_the_blinded_page_shows_the_case_but_not_the_decision(client, sampled, reviewer):
+    client.force_login(reviewer)
+    html = client.get(reverse("qa-sample", args=[sampled.pk])).content.decode()
+    assert "he keeps threatening me" in html and "Checked two earlier threads." in html and "I will find you" in html
+    for secret in SECRETS + [str(sampled.decision_ref)]:
+        assert secret not in html, secret
+    assert 'data-testid="review-form"' in html
+    assert sampled.rule.name not in html  # the rule that drew it hints at the decision
+    assert sampled.rule.name not in client.get(reverse("qa-queue")).content.decode()
+    assert sampled.rule.name not in client.get(reverse("home")).content.decode()
+
+
+def test_the_blinded_api_shows_the_case_but_not_the_decision(api_as, sampled, reviewer):
+    response = api_as(reviewer).get(reverse("api-qa-sample", args=[sampled.pk]))
+    assert response.status_code == 200
+    body = json.dumps(response.json())
+    for secret in SECRETS + [str(sampled.decision_ref)]:
+        assert secret not in body, secret
+    assert response.json()["original"] is None and response.json()["audit"] is None
+    assert response.json()["rule"] is None
+    assert "he keeps threatening me" in body
+    assert {c["key"] for c in response.json()["rubric"]} == set(GOOD)
+    listed = json.dumps(api_as(reviewer).get(reverse("api-qa-samples")).json())
+    assert "zeddecider" not in listed and RATIONALE not in listed
+
+
+def test_review_over_the_api_reveals_the_original_with_the_agreement(api_as, sampled, reviewer, client):
+    response = api_as(reviewer).post(reverse("api-qa-sample-review", args=[sampled.pk]), _review(), format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["original"]["rationale"] == RATIONALE and body["original"]["analyst"] == "zeddecider"
+    assert body["agreement"] == {"policy_match": True, "actions_match": True, "outcome": "agree"}
+    assert CaseEvent.objects.filter(case=sampled.case, verb="qa_audited").count() == 1
+    assert not Feedback.objects.exists()  # agreement without feedback text sends nothing
+    client.force_login(reviewer)
+    html = client.get(reverse("qa-sample", args=[sampled.pk])).content.decode()
+    assert RATIONALE in html and STATEMENT in html and "zeddecider" in html
+    again = api_as(reviewer).post(reverse("api-qa-sample-review", args=[sampled.pk]), _review(), format="json")
+    assert again.status_code == 409
+
+
+def test_review_through_the_page(client, sampled, reviewer):
+    client.force_login(reviewer)
+    data = {"verdict": "violation", "policy": "qa-policy", "actions": ["suspension"], "feedback": "A suspension fits."}
+    data.update({f"score_{k}": v for k, v in GOOD.items()})
+    response = client.post(reverse("qa-sample-review", args=[sampled.pk]), data)
+    assert response.status_code == 302
+    audit = Audit.objects.get()
+    assert audit.outcome == Outcome.MAJOR and audit.action_types == ["suspension"]
+    assert Feedback.objects.get().analyst.username == "zeddecider"
+    missing = client.post(reverse("qa-sample-review", args=[sampled.pk]), {"verdict": "violation"})
+    assert missing.status_code == 302  # reviewed already: back to the reveal with a message
+
+
+def test_bad_reviews_answer_400_with_field_errors(api_as, sampled, reviewer):
+    client = api_as(reviewer)
+    url = reverse("api-qa-sample-review", args=[sampled.pk])
+    r = client.post(url, _review(scores={"correct_policy": 9}), format="json")
+    assert r.status_code == 400 and "scores" in r.json()["errors"]
+    r = client.post(url, {"decision": {"actions": [{"type": "warn"}]}, "scores": GOOD}, format="json")
+    assert r.status_code == 400 and "decision" in r.json()["errors"]
+    r = client.post(url, {"decision": {"no_violation": True, "actions": [{"type": "warn"}]}, "scores": GOOD}, format="json")
+    assert r.status_code == 400
+    r = client.post(url, ["not", "an", "object"], format="json")
+    assert r.status_code == 400
+    assert Sample.objects.get().status == "due"
+
+
+def test_who_may_review(api_as, sampled, decider, make_user, client):
+    other = make_user(roles.QA_REVIEWER, username="other-qa")
+    assert api_as(other).get(reverse("api-qa-sample", args=[sampled.pk])).status_code == 404
+    assert api_as(decider).get(reverse("api-qa-sample", args=[sampled.pk])).status_code == 403
+    support = make_user(roles.SUPPORT_AGENT, username="sup")
+    client.force_login(support)
+    assert client.get(reverse("qa-sample", args=[sampled.pk])).status_code == 403
+    with pytest.raises(NotAllowed):
+        services.sample_review(sample=sampled, decision={"no_violation": True}, scores=GOOD, actor=other)
+
+
+def test_a_lead_cannot_review_a_decision_they_took_part_in(decide, make_user, rule, policy):
+    lead = make_user(roles.LEAD, username="deciding-lead")
+    decision = decide(lead, ("warn",))
+    rule("random", rate=1)
+    sampling.samples_draw()
+    sample = Sample.objects.get(decision_ref=decision.actions[0].decision_ref)
+    assert sample.reviewer is None
+    with pytest.raises(NotAllowed):
+        services.sample_review(sample=sample, decision={"no_violation": True}, scores=GOOD, actor=lead)
+
+
+@pytest.mark.parametrize("review, outcome", [
+    (_review(), Outcome.AGREE),
+    (_review(types=("warn", "restrict_visibility")), Outcome.MINOR),
+    (_review(scores={**GOOD, "rationale": 1, "statement": 1, "evidence": 2}), Outcome.MINOR),
+    (_review(types=("suspension",)), Outcome.MAJOR),
+    ({"decision": {"no_violation": True}, "scores": GOOD}, Outcome.MAJOR),
+    (_review(scores={**GOOD, "correct_action": 2}), Outcome.CRITICAL),
+])
+def test_outcomes(sampled, reviewer, review, outcome):
+    audit = services.sample_review(sample=sampled, actor=reviewer, **review)
+    assert audit.outcome == outcome == audit.final_outcome
+    assert Feedback.objects.filter(audit=audit).exists() == (outcome != Outcome.AGREE)
+
+
+def test_weighted_score(sampled, reviewer):
+    audit = services.sample_review(sample=sampled, actor=reviewer, **_review(scores={k: 3 for k in GOOD}))
+    assert audit.score == 50.0 and not audit.critical_miss
+
+
+def test_correction_rejects_a_review_of_an_agreeing_audit(sampled, reviewer, lead):
+    audit = services.sample_review(sample=sampled, actor=reviewer, **_review())
+    with pytest.raises(Conflict):
+        services.audit_correct(audit=audit, decision={"no_violation": True}, reason="x", actor=lead)
+    with pytest.raises(InvalidInput):
+        services.audit_correct(audit=audit, decision={"no_violation": True}, reason="", actor=lead)
+
+
+def test_the_blinded_page_and_api_stay_flat(client, api_as, sampled, reviewer, django_assert_max_num_queries):
+    for i in range(5):
+        ReportFactory(case=sampled.case, received_at=timezone.now() - timedelta(hours=3, minutes=i))
+        Note.objects.filter(pk=NoteFactory(case=sampled.case, body=f"n{i}").pk).update(created_at=timezone.now() - timedelta(hours=3))
+    client.force_login(reviewer)
+    with django_assert_max_num_queries(30):
+        assert client.get(reverse("qa-sample", args=[sampled.pk])).status_code == 200
+    with django_assert_max_num_queries(30):
+        assert api_as(reviewer).get(reverse("api-qa-sample", args=[sampled.pk])).status_code == 200
