@@ -33,7 +33,7 @@ def _valid(serializer_class, data) -> dict:
 
 
 class AppellantSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=AppellantKind.values,
+    kind = serializers.ChoiceField(choices=AppellantKind.choices,
                                    help_text="subject: the restricted account or the content's author; notifier: a reporter of the case.")
     external_id = serializers.CharField(max_length=services.REF_MAX_CHARS, help_text="The appellant's account id on the platform.")
 
@@ -44,11 +44,11 @@ class AppealCreateSerializer(serializers.Serializer):
     source = serializers.CharField(max_length=40, help_text="Who sends it; with external_id, the idempotency key.")
     external_id = serializers.CharField(max_length=services.REF_MAX_CHARS)
     statement = serializers.CharField(max_length=services.STATEMENT_MAX_CHARS, help_text="The user's own words.")
-    channel = serializers.ChoiceField(choices=Channel.values, required=False, default=Channel.IN_PRODUCT)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False, default=Channel.IN_PRODUCT)
 
 
 class AppealDecideSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=Outcome.values)
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
     rationale = serializers.CharField(max_length=services.TEXT_MAX_CHARS, help_text="Internal; never sent to the appellant.")
     statement = serializers.CharField(max_length=services.TEXT_MAX_CHARS, help_text="The reasoned answer sent to the appellant.")
     actions = ActionInputSerializer(
@@ -64,12 +64,12 @@ class AppealSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=["open", "decided"])
-    outcome = serializers.ChoiceField(choices=Outcome.values, allow_null=True)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_null=True)
     decision = serializers.CharField()
     appellant = AppellantSerializer()
     source = serializers.CharField()
     external_id = serializers.CharField()
-    channel = serializers.ChoiceField(choices=Channel.values)
+    channel = serializers.ChoiceField(choices=Channel.choices)
     statement = serializers.CharField()
     queue = serializers.CharField()
     case = serializers.IntegerField(help_text="The appeal's case in the appeals queue.")

@@ -5,7 +5,7 @@ input, 403 for someone who may not (their own decision, someone else's sample), 
 they may not see, 409 for a state that does not allow it (reviewed already, session closed).
 """
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -410,7 +410,9 @@ class CalibrationAnswers(APIView):
 
     permission_classes = [Can("calibration.participate")]
 
-    @extend_schema(request=AnswerInSerializer, responses={201: serializers.DictField()})
+    @extend_schema(request=AnswerInSerializer, responses={201: inline_serializer("CalibrationAnswerOut", {
+        "case": serializers.IntegerField(), "category": serializers.CharField(),
+        "created_at": serializers.DateTimeField()})})
     def post(self, request, pk):
         _session_or_404(request, pk)
         data = _valid(AnswerInSerializer, request.data)

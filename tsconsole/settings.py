@@ -254,6 +254,12 @@ SPECTACULAR_SETTINGS = {
         "EscalationSeverityEnum": "cases.models.EscalationSeverity",
         "EscalationStatusEnum": "cases.models.Escalation.Status",
         "CaseStatusEnum": "cases.models.CaseStatus",
+        "AppellantKindEnum": "appeals.models.AppellantKind",
+        "AppealOutcomeEnum": "appeals.models.Outcome",
+        "QaOutcomeEnum": "qa.models.Outcome",
+        "QaRuleKindEnum": "qa.models.RuleKind",
+        "QaSampleStatusEnum": "qa.models.SampleStatus",
+        "AppealStatusEnum": ["open", "decided"],
     },
 }
 

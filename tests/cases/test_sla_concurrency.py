@@ -20,7 +20,7 @@ from tests.factories import (
     TeamMembershipFactory,
     UserFactory,
 )
-from tsconsole.models import OutboxMessage
+from tsconsole.models import Notification, OutboxMessage
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -51,7 +51,7 @@ def _totals():
         SlaCrossing.objects.count(),
         CaseEvent.objects.filter(verb__startswith="sla_").count(),
         CaseEvent.objects.filter(verb="priority_changed").count(),
-        OutboxMessage.objects.count(),
+        OutboxMessage.objects.count() + Notification.objects.count(),  # emails and chat posts, in-app notices
     )
 
 
