@@ -9,12 +9,12 @@ appeal already decided 409, the reviewer rules 403.
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.selectors.workspace import case_visible
 from enforcement.api import ActionInputSerializer
+from tsconsole.api_pagination import IdCursorPagination
 from tsconsole.errors import InvalidInput, NotFound
 from tsconsole.roles import Can, can
 
@@ -113,11 +113,8 @@ class AppealSerializer(serializers.Serializer):
         }
 
 
-class AppealCursorPagination(CursorPagination):
-    ordering = "-id"
+class AppealCursorPagination(IdCursorPagination):
     page_size = selectors.LIST_PAGE_SIZE
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 @extend_schema_view(

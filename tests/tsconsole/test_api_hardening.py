@@ -313,7 +313,8 @@ def test_throttled_answers_have_the_shape():
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     # The suite's own environment relaxes the HTTPS-only settings; production leaves them at their defaults.
     env = {k: v for k, v in os.environ.items()
-           if k not in {"SECRET_KEY", "DEBUG", "TSCONSOLE_DEMO"} and not k.startswith("SECURE_")}
+           if k not in {"SECRET_KEY", "DEBUG", "TSCONSOLE_DEMO", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+           and not k.startswith("SECURE_")}
     env.update({"SECRET_KEY": "k" * 40 + "-production-like-secret-%$#@!", "DEBUG": "0",
                 "ALLOWED_HOSTS": "tsconsole.example.com", "SITE_URL": "https://tsconsole.example.com",
                 "TSCONSOLE_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "tsconsole.settings"})
