@@ -7,7 +7,7 @@ import pytest
 
 from qa import sampling
 from qa.models import Sample
-from tests.enforcement.test_concurrency import _run_together
+from tests.threads import run_together
 from tsconsole import roles
 
 from .bulk import bulk_decisions
@@ -21,7 +21,7 @@ def test_two_passes_at_once_sample_each_decision_once_per_rule(make_user, policy
     bulk_decisions(2000, analysts=analysts, policy=policy, queue=queue, category=category, spread_minutes=0)
     random_rule = rule("random", name="random", rate=0.1)
     floor = rule("weekly_floor", name="floor", floor_k=60)
-    first, second = _run_together(sampling.samples_draw, sampling.samples_draw)
+    first, second = run_together(sampling.samples_draw, sampling.samples_draw)
     assert isinstance(first, dict) and isinstance(second, dict), (first, second)
     # one pass did the work, the other waited on the lock and found nothing left
     assert sorted([sum(first.values()), sum(second.values())])[0] == 0
