@@ -201,6 +201,14 @@ def overturned_decisions(*, since, until):
     )
 
 
+def decision_overturned_by(decision_ref) -> Appeal | None:
+    """The appeal that overturned or modified this decision, if one did (the newest)."""
+    return (
+        Appeal.objects.filter(decision_ref=decision_ref, status=AppealStatus.DECIDED, outcome__in=OVERTURNING)
+        .order_by("-decided_at", "-id").first()
+    )
+
+
 def time_to_decide(*, since, until=None) -> timedelta | None:
     """Mean time from filing to decision of the appeals decided in [since, until)."""
     until = until or timezone.now()

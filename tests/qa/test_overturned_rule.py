@@ -144,3 +144,28 @@ def test_the_rule_is_on_the_rules_page_and_in_the_api(lead, client, api_as, db):
     assert made.json()["kind"] == "overturned"
     listed = {r["name"]: r["kind"] for r in api.get("/api/v1/qa/sampling-rules/").json()}
     assert listed[OVERTURNED_DEFAULT] == "overturned" and listed["Appeals in fraud"] == "overturned"
+
+
+@pytest.mark.django_db
+def test_a_correction_adds_nothing_over_what_an_appeal_overturned(make_user, decide, appealed, rule, lead):
+    from qa import services
+    from qa.models import Correction
+    from tsconsole.errors import Conflict
+
+    analyst = make_user(roles.ANALYST, username="ov-corr")
+    reviewer = make_user(roles.QA_REVIEWER, username="ov-qa")
+    decision = decide(analyst, ("warn",))
+    appeal = appealed(decision, "overturned")
+    by_appeal = rule("overturned", name="appeals")
+    sampling.samples_draw()
+    sample = Sample.objects.get(rule=by_appeal)
+    audit = services.sample_review(
+        sample=sample, actor=reviewer, feedback="A suspension was due.",
+        scores={"correct_policy": 5, "correct_action": 2, "evidence": 5, "rationale": 4, "statement": 4, "procedure": 5},
+        decision={"policy": "qa-policy", "actions": [{"type": "suspension"}]})
+    assert audit.final_outcome != "agree"
+    with pytest.raises(Conflict, match=f"Appeal #{appeal.pk} overturned this decision"):
+        services.audit_correct(audit=audit, reason="Should have been suspended.", statement="Suspended.", actor=lead,
+                               decision={"policy": "qa-policy", "actions": [{"type": "suspension", "duration_hours": 24}]})
+    assert not Correction.objects.exists()
+    assert not EnforcementAction.objects.filter(action_type="suspension").exists()
