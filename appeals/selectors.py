@@ -186,6 +186,29 @@ def overturn_rates(*, since, until=None, by: str = "policy") -> list[dict]:
     return [{**row, "overturn_rate": row["overturned"] / row["decided"]} for row in rows]
 
 
+# Outcomes that found the contested decision wrong: it was reversed, and replaced when modified.
+OVERTURNING = (Outcome.OVERTURNED, Outcome.MODIFIED)
+
+
+def overturned_decisions(*, since, until):
+    """The refs of decisions overturned (or modified) on an appeal decided in [since, until): a
+    queryset of `decision_ref` values, read by the appeal_decided_at index. QA's sampler embeds it
+    in its one INSERT … SELECT for the "overturned on appeal" rule."""
+    return (
+        Appeal.objects.filter(status=AppealStatus.DECIDED, outcome__in=OVERTURNING, decided_at__gte=since,
+                              decided_at__lt=until)
+        .values("decision_ref")
+    )
+
+
+def decision_overturned_by(decision_ref) -> Appeal | None:
+    """The appeal that overturned or modified this decision, if one did (the newest)."""
+    return (
+        Appeal.objects.filter(decision_ref=decision_ref, status=AppealStatus.DECIDED, outcome__in=OVERTURNING)
+        .order_by("-decided_at", "-id").first()
+    )
+
+
 def time_to_decide(*, since, until=None) -> timedelta | None:
     """Mean time from filing to decision of the appeals decided in [since, until)."""
     until = until or timezone.now()

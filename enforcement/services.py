@@ -389,38 +389,69 @@ def _create(case, plan: _Plan, *, actor, now, rationale, ground, departure_reaso
     return created
 
 
-def decision_take(*, case: Case, actions, rationale, statement, actor, appeal_ref: str, policy=None,
-                  ground: str = "", at=None) -> list[EnforcementAction]:
-    """A new decision taken on review of an appeal (the appeal's own case, locked by the caller):
-    checked like any decision, in effect at once, with its strike and `enforcement.applied`
-    webhooks, and one `decided` event naming the appeal.
+def _strike_counts(decision_ref, now) -> bool:
+    """Whether a decision still carries a strike that counts (its bearer neither reversed nor lapsed)."""
+    return Strike.objects.filter(action__decision_ref=decision_ref, expires_at__gt=now,
+                                 action__status__in=(ActionStatus.ACTIVE, ActionStatus.EXPIRED)).exists()
 
-    The appeals service has already applied the review rules (someone other than the original
-    decider and approver; a lead for terminations and high-impact subjects), which stand in for
-    the two-person rule here. Call inside the appeal decision's transaction.
+
+def decision_take(*, case: Case, actions, rationale, statement, actor, appeal_ref: str = "", correction_ref: str = "",
+                  supersedes=None, policy=None, ground: str = "", at=None) -> list[EnforcementAction]:
+    """New actions on review of a decision: checked like any decision, in effect at once, with
+    their strike and `enforcement.applied` webhooks (through which the user is told), and one
+    `decided` event naming the review.
+
+    Two callers, each naming itself:
+    - an appeal overturned on a notifier's appeal or modified (`appeal_ref`, on the appeal's own
+      case, which the caller has locked; capability appeal.decide). The appeals service has
+      applied the review rules (not the original decider or approver; a lead for terminations
+      and high-impact subjects), which stand in for the two-person rule;
+    - a lead's correction of a decided case after a QA audit (`correction_ref`; capability
+      action.reverse; the case must be resolved). The audit's reviewer and the correcting lead,
+      neither of whom took part in the decision, stand in for the two-person rule.
+
+    `supersedes` is the decision under review: while it still carries a counting strike, the new
+    actions carry none (one violation, one strike); an appeal reverses the original first, so its
+    new decision carries the strike. One transaction (joining the caller's, if any).
     """
-    if not can(actor, "appeal.decide"):
+    if bool(appeal_ref) == bool(correction_ref):
+        raise ValueError("decision_take needs exactly one of appeal_ref and correction_ref")
+    if appeal_ref and not can(actor, "appeal.decide"):
         raise NotAllowed("Your role does not allow deciding appeals.")
+    if correction_ref and not can(actor, "action.reverse"):
+        raise NotAllowed("Only a lead may add actions to a decided case.")
     rationale = _text(rationale, "rationale", "A rationale", required=True)
     specs = _parse_actions(actions)
     if specs[0].type == ActionType.NO_VIOLATION:
-        raise InvalidInput("A new decision on appeal acts on the subject; \"no violation\" is an overturn, not new actions.",
+        raise InvalidInput("New actions on review act on the subject; \"no violation\" is a reversal, not new actions.",
                            field_errors={"actions": ["Choose the actions that replace the decision."]})
     if ground and ground not in DecisionGround.values:
         raise InvalidInput("Unknown decision ground.", field_errors={"ground": [f"One of {', '.join(DecisionGround.values)}."]})
-    now = at or timezone.now()
-    subject = Subject.objects.select_related("author").get(pk=case.subject_id)
-    account = selectors.responsible_account(subject)
-    plan = _plan(case=case, subject=subject, account=account, specs=specs, policy=policy, statement=statement,
-                 macro=None, macro_values=None, now=now)
-    created = _create(case, plan, actor=actor, now=now, rationale=rationale, ground=ground,
-                      departure_reason=rationale, requires_approval=False)
-    _activate(created, now=now, account=account, fields=[])
-    event_record(case, verb="decided", actor=actor, at=now, data={
-        "decision": str(created[0].decision_ref), "policy": plan.policy.slug, "policy_version": plan.version.version,
-        "actions": _summary(created), "ladder_suggestion": plan.suggestion, "departed": plan.departs,
-        "appeal": appeal_ref,
-    })
+    with transaction.atomic():
+        if correction_ref:
+            case = case_lock(case.pk if isinstance(case, Case) else int(case))
+            if case.status != CaseStatus.RESOLVED:
+                raise Conflict(f"Case {case.pk} is {case.get_status_display().lower()}: decide it there; a correction "
+                               "adds actions to a decided case only.")
+        now = at or timezone.now()
+        subject = Subject.objects.select_related("author").get(pk=case.subject_id)
+        account = selectors.responsible_account(subject)
+        plan = _plan(case=case, subject=subject, account=account, specs=specs, policy=policy, statement=statement,
+                     macro=None, macro_values=None, now=now)
+        created = _create(case, plan, actor=actor, now=now, rationale=rationale, ground=ground,
+                          departure_reason=rationale, requires_approval=False)
+        struck = supersedes is not None and _strike_counts(supersedes, now)
+        _activate(created, now=now, account=None if struck else account, fields=[])
+        if correction_ref and case.resolution != Case.Resolution.ACTIONED:
+            case.resolution = Case.Resolution.ACTIONED
+            case.save(update_fields=["resolution"])
+        review = {"appeal": appeal_ref} if appeal_ref else {"correction": correction_ref}
+        event_record(case, verb="decided", actor=actor, at=now, data={
+            "decision": str(created[0].decision_ref), "policy": plan.policy.slug, "policy_version": plan.version.version,
+            "actions": _summary(created), "ladder_suggestion": plan.suggestion, "departed": plan.departs,
+            "supersedes": str(supersedes) if supersedes else None, "strike": not struck and account is not None,
+            **review,
+        })
     return created
 
 

@@ -27,6 +27,7 @@ class RuleKind(models.TextChoices):
     NEW_ANALYST = "new_analyst", "First decisions of new analysts"
     HIGH_IMPACT = "high_impact", "Terminations and high-impact decisions"
     WEEKLY_FLOOR = "weekly_floor", "Weekly floor per analyst"
+    OVERTURNED = "overturned", "Decisions overturned on appeal"
 
 
 class SamplingRule(models.Model):
@@ -52,7 +53,8 @@ class SamplingRuleVersion(models.Model):
     matching decisions a random rule takes (decided by a hash of the decision and rule, so a
     re-run takes the same ones); `first_n` is how many first decisions of each analyst a
     new-analyst rule takes; `floor_k` is how many decisions per analyst per ISO week a floor rule
-    makes sure are sampled (counting samples of every rule).
+    makes sure are sampled (counting samples of every rule). An overturned rule takes every
+    decision an appeal overturned or modified, when the appeal is decided.
     """
 
     rule = models.ForeignKey(SamplingRule, on_delete=models.CASCADE, related_name="versions")
@@ -78,6 +80,7 @@ class SamplingRuleVersion(models.Model):
                     (Q(kind="random", rate__isnull=False) & Q(rate__gt=0) & Q(rate__lte=1))
                     | Q(kind="new_analyst", first_n__isnull=False, first_n__gte=1)
                     | Q(kind="high_impact")
+                    | Q(kind="overturned")
                     | Q(kind="weekly_floor", floor_k__isnull=False, floor_k__gte=1)
                 ),
                 name="qa_rule_parameters",
@@ -94,6 +97,7 @@ class SamplingRuleVersion(models.Model):
             RuleKind.NEW_ANALYST: f"first {self.first_n} decisions of each analyst",
             RuleKind.HIGH_IMPACT: "every termination or decision under the two-person rule",
             RuleKind.WEEKLY_FLOOR: f"at least {self.floor_k} per analyst per week",
+            RuleKind.OVERTURNED: "every decision overturned or modified on appeal",
         }[self.kind]
         scope = [f"queue {self.queue}" if self.queue_id else "", f"policy {self.policy}" if self.policy_id else "",
                  self.get_action_type_display() if self.action_type else "",
@@ -285,7 +289,8 @@ class Dispute(models.Model):
 class Correction(models.Model):
     """A lead's correction of an audited decision, carried out through enforcement's services:
     the original's restrictions that the corrected decision drops are reversed (the user is told
-    by the platform's `enforcement.reversed`); when nothing restrictive changes, nobody is told."""
+    by the platform's `enforcement.reversed`), those it adds are taken as a new decision on the
+    case (`enforcement.applied`); when nothing restrictive changes, nobody is told."""
 
     audit = models.OneToOneField(Audit, on_delete=models.PROTECT, related_name="correction")
     lead = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -293,6 +298,8 @@ class Correction(models.Model):
     action_types = models.JSONField(default=list)
     reason = models.TextField()
     reversed_actions = models.JSONField(default=list, help_text="Ids of the actions reversed.")
+    added_actions = models.JSONField(default=list, help_text="Ids of the actions added.")
+    new_decision_ref = models.UUIDField(null=True, blank=True, help_text="The decision the added actions share.")
     user_notified = models.BooleanField(default=False)
     created_at = models.DateTimeField()
 

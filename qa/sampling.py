@@ -4,6 +4,8 @@ Set-wise and idempotent:
 - a decision is the group of actions sharing a decision_ref that took effect (applied_at set);
   the lookback window's actions are grouped into decisions once per pass, into a temporary
   table every rule reads (by the qa_action_applied index on applied_at);
+- "overturned on appeal" reads the decisions whose appeal was decided (overturned or modified)
+  in the window, through appeals' selector, whenever the decision itself took effect;
 - a random rule keeps a decision when a hash of (decision, rule) falls under its rate, so a
   re-run keeps the same decisions rather than rolling the dice again;
 - `ON CONFLICT (rule_id, decision_ref) DO NOTHING` on the unique constraint makes a decision
@@ -16,6 +18,7 @@ analyst or approver (a CHECK constraint on qa_sample holds that too). With no el
 the sample waits unassigned for a lead to assign it.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -24,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from appeals import selectors as appeal_selectors
 from tsconsole import roles
 from tsconsole.services import audit_record
 
@@ -34,8 +38,8 @@ HASH_SCALE = 1_000_000
 
 # The pass's window: decisions that took effect in [since, until), one row each, grouped once
 # per pass into a temporary table that every rule then reads.
-_WINDOW = """
-    CREATE TEMPORARY TABLE qa_window ON COMMIT DROP AS
+# One decision per row: the actions sharing a decision_ref that took effect, grouped.
+_DECISIONS = """
     SELECT min(a.id) AS action_id, a.decision_ref, min(a.case_id) AS case_id,
            min(a.policy_id) AS policy_id, min(a.proposer_id) AS analyst_id,
            min(a.reviewer_id) FILTER (WHERE a.requires_approval) AS approver_id,
@@ -44,9 +48,12 @@ _WINDOW = """
            bool_or(a.requires_approval) AS two_person,
            array_agg(a.action_type) AS types
     FROM enforcement_enforcementaction a
-    WHERE a.applied_at >= %(since)s AND a.applied_at < %(until)s
+    WHERE {where}
     GROUP BY a.decision_ref
 """
+
+_WINDOW = "CREATE TEMPORARY TABLE qa_window ON COMMIT DROP AS " + _DECISIONS.format(
+    where="a.applied_at >= %(since)s AND a.applied_at < %(until)s")
 
 # How many action rows of an analyst's history are enough to find their first N decisions
 # (a decision has at most enforcement's MAX_ACTIONS actions).
@@ -65,13 +72,15 @@ _INSERT = """
 """
 
 
-def _filters(v: SamplingRuleVersion, params: dict) -> str:
+def _filters(v: SamplingRuleVersion, params: dict, *, window: bool = True) -> str:
     """The rule's scope and window as SQL over `d` (a row of qa_window), skipping decisions the
-    rule has drawn already (an index probe on qa_sample_once_per_rule)."""
+    rule has drawn already (an index probe on qa_sample_once_per_rule). `window=False`: the rule
+    bounds the decisions itself (overturned on appeal: by when the appeal was decided)."""
     where = [
-        "d.decided_at >= %(since)s AND d.decided_at < %(until)s",
         "NOT EXISTS (SELECT 1 FROM qa_sample s0 WHERE s0.rule_id = %(rule)s AND s0.decision_ref = d.decision_ref)",
     ]
+    if window:
+        where.insert(0, "d.decided_at >= %(since)s AND d.decided_at < %(until)s")
     if v.queue_id:
         where.append("EXISTS (SELECT 1 FROM cases_case c WHERE c.id = d.case_id AND c.queue_id = %(queue)s)")
         params["queue"] = v.queue_id
@@ -87,8 +96,29 @@ def _filters(v: SamplingRuleVersion, params: dict) -> str:
     return " AND ".join(where)
 
 
+def _embed(queryset, params: dict, prefix: str) -> str:
+    """Another app's queryset as SQL inside the sampler's statement, its parameters renamed into
+    the statement's named ones (psycopg takes one placeholder style per statement)."""
+    sql, args = queryset.query.sql_with_params()
+    keys = [f"{prefix}{i}" for i in range(len(args))]
+    names = iter(keys)
+    sql, count = re.subn(r"(?<!%)%s", lambda _m: f"%({next(names)})s", sql)
+    if count != len(args):
+        raise ValueError("the embedded queryset's placeholders do not match its parameters")
+    params.update(zip(keys, args, strict=True))
+    return sql
+
+
 def _picked_sql(v: SamplingRuleVersion, params: dict) -> str:
     """SELECT of the decisions this rule version takes from the window."""
+    if v.kind == RuleKind.OVERTURNED:
+        # Not the window of decisions that took effect lately: a decision appealed weeks after it
+        # took effect is drawn when its appeal is decided. The appeals' selector names the
+        # decisions (appeal_decided_at index), enforcement's decision_ref index groups their actions.
+        overturned = _embed(appeal_selectors.overturned_decisions(since=params["since"], until=params["until"]),
+                            params, "appeal_")
+        decisions = _DECISIONS.format(where=f"a.applied_at IS NOT NULL AND a.decision_ref IN ({overturned})")
+        return f"SELECT d.* FROM ({decisions}) d WHERE {_filters(v, params, window=False)}"
     scope = _filters(v, params)
     if v.kind == RuleKind.RANDOM:
         params["threshold"] = round(v.rate * HASH_SCALE)

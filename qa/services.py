@@ -16,10 +16,11 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+from appeals import selectors as appeal_selectors
 from cases.models import Case, CaseStatus, Queue
 from cases.services.events import Verb, event_record
 from enforcement.models import SEVERITY, ActionStatus, ActionType, EnforcementAction, Policy
-from enforcement.services import action_reverse
+from enforcement.services import action_reverse, decision_take
 from tsconsole.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tsconsole.roles import can
 from tsconsole.services import Notice, audit_record, users_notify
@@ -510,20 +511,33 @@ def dispute_rule(*, dispute, ruling: str, actor, note: str = "", outcome: str = 
     return d
 
 
-def audit_correct(*, audit, decision, reason, actor) -> Correction:
+def _added_specs(decision, added: list[str]) -> list[dict]:
+    """The requested actions of the added types, as enforcement takes them (type, duration, target)."""
+    specs = []
+    for item in decision.get("actions") or []:
+        spec = dict(item) if isinstance(item, dict) else {"type": item}
+        if spec.get("type") in added and all(s["type"] != spec["type"] for s in specs):
+            specs.append(spec)
+    return specs
+
+
+def audit_correct(*, audit, decision, reason, actor, statement: str = "") -> Correction:
     """A lead corrects an audited decision through enforcement's services.
 
     The original's restrictions that the corrected decision drops are reversed with
-    enforcement's `action_reverse` (the platform is told, and through it the user); a correction
-    that changes only the policy or lesser bookkeeping tells nobody. A correction that *adds* a
-    restriction is refused: enforcement offers no way to add actions to a resolved case yet.
+    enforcement's `action_reverse`; those it adds are taken as a new decision on the case with
+    enforcement's `decision_take` (as a modified appeal does), with the user-facing `statement`
+    and a duration where the action needs one; no second strike while the original's counts.
+    The user hears through the platform (`enforcement.reversed` / `enforcement.applied`) only
+    when their outcome changes: a correction of the policy alone tells nobody. A decision an
+    appeal overturned or modified is not made stricter here: the appeal's outcome stands.
     """
     _require(actor, "qa.manage", "Only a lead may correct decisions.")
     corrected = decision_parse(decision)
     reason = _text(reason, "reason", "A reason for the correction", required=True)
     with transaction.atomic():
         audit = (
-            Audit.objects.select_for_update(of=("self",)).select_related("sample__case")
+            Audit.objects.select_for_update(of=("self",)).select_related("sample__case", "original_policy")
             .filter(pk=getattr(audit, "pk", audit)).first()
         )
         if audit is None:
@@ -539,26 +553,37 @@ def audit_correct(*, audit, decision, reason, actor) -> Correction:
         in_force = [a for a in actions if a.status in (ActionStatus.ACTIVE, ActionStatus.EXPIRED)
                     and a.action_type != NO_VIOLATION]
         original_types = {a.action_type for a in actions}
-        added = [t for t in corrected.types if t != NO_VIOLATION and t not in original_types]
-        if added:
-            labels = ", ".join(ActionType(t).label.lower() for t in added)
-            raise Conflict(
-                f"The correction adds {labels}; enforcement cannot add actions to a resolved case yet. "
-                "Reverse what is wrong here and have the case re-reported for the stricter action."
-            )
         if corrected.types == tuple(sorted(original_types)) and (corrected.policy or audit.original_policy) == audit.original_policy:
             raise Conflict("The corrected decision is the same as the original.")
+        added = [t for t in corrected.types if t != NO_VIOLATION and t not in {a.action_type for a in in_force}]
+        if added:
+            appeal = appeal_selectors.decision_overturned_by(sample.decision_ref)
+            if appeal is not None:
+                labels = ", ".join(ActionType(t).label.lower() for t in added)
+                raise Conflict(
+                    f"Appeal #{appeal.pk} {appeal.get_outcome_display().lower()} this decision on "
+                    f"{appeal.decided_at:%Y-%m-%d}; a correction cannot add {labels} over the appeal's outcome.")
         drop = [a for a in in_force if a.action_type not in corrected.types]
         for action in drop:
             action_reverse(action=action, reason=f"QA correction: {reason}", actor=actor)
+        new_actions = []
+        if added:
+            new_actions = decision_take(
+                case=sample.case, actions=_added_specs(decision, added), rationale=f"QA correction: {reason}",
+                statement=statement, actor=actor, correction_ref=f"qa-audit{audit.pk}", supersedes=sample.decision_ref,
+                policy=corrected.policy or audit.original_policy)
         now = timezone.now()
         correction = Correction.objects.create(
             audit=audit, lead=actor, policy=corrected.policy, action_types=list(corrected.types), reason=reason,
-            reversed_actions=[a.pk for a in drop], user_notified=bool(drop), created_at=now,
+            reversed_actions=[a.pk for a in drop], added_actions=[a.pk for a in new_actions],
+            new_decision_ref=new_actions[0].decision_ref if new_actions else None,
+            user_notified=bool(drop or new_actions), created_at=now,
         )
         event_record(sample.case, verb=Verb.QA_CORRECTED, actor=actor, at=now, data={
             "audit": audit.pk, "decision": str(sample.decision_ref), "corrected": list(corrected.types),
             "policy": corrected.policy.slug if corrected.policy else None, "reversed": correction.reversed_actions,
+            "added": correction.added_actions,
+            "new_decision": str(correction.new_decision_ref) if correction.new_decision_ref else None,
             "user_notified": correction.user_notified,
         })
     return correction

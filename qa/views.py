@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.services.workflow import evidence_access_log
-from enforcement.models import ActionType, Policy
+from enforcement.models import DURATION_OPTIONAL, DURATION_REQUIRED, ActionType, Policy
 from tsconsole import roles
 from tsconsole.errors import DomainError
 from tsconsole.roles import can, capability_required
@@ -252,12 +252,18 @@ def audit_correct(request, pk):
     if audit is None:
         raise Http404("No such audit.")
     try:
-        correction = services.audit_correct(audit=pk, decision=decision_from_post(request.POST),
-                                            reason=request.POST.get("reason", ""), actor=request.user)
+        decision = decision_from_post(request.POST)
+        hours = request.POST.get("duration_hours", "").strip()
+        for item in decision.get("actions", []):
+            if hours and item["type"] in DURATION_REQUIRED | DURATION_OPTIONAL:
+                item["duration_hours"] = hours
+        correction = services.audit_correct(audit=pk, decision=decision, reason=request.POST.get("reason", ""),
+                                            statement=request.POST.get("statement", ""), actor=request.user)
     except DomainError as exc:
         return _fail(request, exc, reverse("qa-sample", args=[audit.sample_id]))
     told = "the user is told through the platform" if correction.user_notified else "the user's outcome is unchanged"
-    messages.success(request, f"Decision corrected; {len(correction.reversed_actions)} action(s) reversed, {told}.")
+    messages.success(request, f"Decision corrected; {len(correction.reversed_actions)} action(s) reversed, "
+                              f"{len(correction.added_actions)} added, {told}.")
     return redirect("qa-sample", pk=audit.sample_id)
 
 

@@ -36,6 +36,7 @@ STATEMENT = "Statement-b7: we warned you about threatening replies"
 def sampled():
     """A warning decided by Ana, sampled by a rate-1 rule and assigned to Quinn."""
     import_module("qa.migrations.0002_defaults_and_decision_index").seed(apps, None)
+    import_module("qa.migrations.0004_overturned_rule_and_added_corrections").seed(apps, None)
     SamplingRule.objects.update(is_active=False)
     ana = user_with_role(ANALYST, username="ana-rivera")
     user_with_role(QA_REVIEWER, username="quinn-qa")
@@ -110,3 +111,22 @@ def test_blind_audit_feedback_dispute_and_arbitration(page, live_server, sampled
     assert verbs == ["qa_audited", "qa_disputed", "qa_dispute_ruled"]
     page.goto(f"{live_server.url}/qa/overview/")
     screenshot(page, "qa-overview")
+
+    # Lee corrects the decision: the warning stands and a 3-day suspension is added through enforcement.
+    page.goto(f"{live_server.url}/qa/samples/{sampled.pk}/")
+    form = page.get_by_test_id("correct-form")
+    form.locator("#correct-policy").select_option("harassment")
+    form.get_by_test_id("action-warn").check()
+    form.get_by_test_id("action-suspension").check()
+    form.locator("#correct-duration").fill("72")
+    form.locator("#correct-statement").fill("Your account is suspended for 3 days for threatening replies.")
+    form.locator("#correct-reason").fill("One real threat after a warning: the ladder's suspension.")
+    screenshot(page, "qa-correct-form")
+    form.get_by_role("button", name="Correct").click()
+    page.get_by_test_id("correction").wait_for()
+    assert "1 added" in page.get_by_test_id("correction").inner_text()
+    screenshot(page, "qa-correction-added")
+    assert sampled.case.enforcement_actions.filter(action_type="suspension", status="active").count() == 1
+    page.goto(f"{live_server.url}/qa/rules/")
+    assert "every decision overturned or modified on appeal" in page.get_by_test_id("rules").inner_text()
+    screenshot(page, "qa-rules")

@@ -13,13 +13,14 @@ from tsconsole import roles
 
 
 def _seed_defaults():
-    """The default rubric and rules of migration qa/0002 (a transactional test elsewhere may have
-    flushed them): the same function, run again (it is idempotent)."""
+    """The default rubric and rules of migrations qa/0002 and qa/0004 (a transactional test
+    elsewhere may have flushed them): the same functions, run again (they are idempotent)."""
     from importlib import import_module
 
     from django.apps import apps
 
     import_module("qa.migrations.0002_defaults_and_decision_index").seed(apps, None)
+    import_module("qa.migrations.0004_overturned_rule_and_added_corrections").seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -1,15 +1,17 @@
 """Feedback, disputes and corrections, with their case events."""
 
+from collections import Counter
+
 import pytest
 from django.contrib.auth.models import Group
 
 from cases.models import CaseEvent
-from enforcement.models import ActionStatus
+from enforcement.models import ActionStatus, EnforcementAction
 from qa import sampling, services
 from qa.models import Correction, Feedback, FeedbackStatus, Outcome, Sample
 from tests.factories import WebhookEndpointFactory
 from tsconsole import roles
-from tsconsole.errors import Conflict, NotAllowed, NotFound
+from tsconsole.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tsconsole.models import Notification, OutboxMessage
 
 GOOD = {"correct_policy": 5, "correct_action": 5, "evidence": 5, "rationale": 4, "statement": 4, "procedure": 5}
@@ -106,12 +108,97 @@ def test_a_policy_only_correction_tells_nobody(audited, lead, make_user):
     assert decision.actions[0].status == ActionStatus.ACTIVE
 
 
-def test_a_stricter_correction_is_refused_with_a_reason(audited, lead):
-    audit = audited[0]
-    with pytest.raises(Conflict) as err:
-        services.audit_correct(audit=audit, decision={"policy": "qa-policy", "actions": [{"type": "termination"}]},
-                               reason="Should be terminated.", actor=lead)
-    assert "termination" in err.value.message
+def _counting_strikes(account):
+    from django.utils import timezone
+
+    from enforcement.models import Strike
+
+    return Strike.objects.filter(account=account, expires_at__gt=timezone.now(),
+                                 action__status__in=(ActionStatus.ACTIVE, ActionStatus.EXPIRED)).count()
+
+
+def test_a_stricter_correction_takes_the_added_actions_through_enforcement(audited, lead):
+    audit, _, _, decision = audited
+    suspension = decision.actions[0]
+    account = suspension.target
+    assert _counting_strikes(account) == 1
+    before = Counter(OutboxMessage.objects.values_list("topic", flat=True))
+    correction = services.audit_correct(
+        audit=audit, decision={"policy": "qa-policy", "actions": [{"type": "termination"}]},
+        reason="Third threat this month: terminate.", statement="Your account is closed for repeated threats.",
+        actor=lead)
+    termination = EnforcementAction.objects.get(pk__in=correction.added_actions)
+    assert correction.reversed_actions == [suspension.pk] and correction.user_notified
+    assert termination.action_type == "termination" and termination.status == ActionStatus.ACTIVE
+    assert termination.case_id == suspension.case_id and termination.decision_ref == correction.new_decision_ref
+    assert termination.proposer == lead and termination.statement == "Your account is closed for repeated threats."
+    suspension.refresh_from_db()
+    assert suspension.status == ActionStatus.REVERSED
+    after = Counter(OutboxMessage.objects.values_list("topic", flat=True))
+    assert after["enforcement.reversed"] == before["enforcement.reversed"] + 1
+    assert after["enforcement.applied"] == before["enforcement.applied"] + 1
+    # the suspension's strike stopped counting with it; the termination carries the one strike
+    assert _counting_strikes(account) == 1 and termination.strike
+    events = list(CaseEvent.objects.filter(case=audit.sample.case).order_by("id").values_list("verb", "data"))
+    verbs = [v for v, _ in events]
+    assert verbs[-3:] == ["action_reversed", "decided", "qa_corrected"]
+    assert events[-2][1]["correction"] == f"qa-audit{audit.pk}" and events[-2][1]["supersedes"] == decision.ref
+    assert events[-1][1]["added"] == [termination.pk]
+    case = audit.sample.case
+    case.refresh_from_db()
+    assert case.status == "resolved" and case.resolution == "actioned"
+
+
+def test_a_restriction_added_beside_the_kept_one_adds_no_second_strike(audited, lead):
+    audit, _, _, decision = audited
+    account = decision.actions[0].target
+    correction = services.audit_correct(
+        audit=audit, decision={"policy": "qa-policy", "actions": [
+            {"type": "suspension"}, {"type": "feature_restriction", "duration_hours": 48}]},
+        reason="Also keep them out of messaging.", statement="You may not send messages for 2 days.", actor=lead)
+    assert correction.reversed_actions == [] and len(correction.added_actions) == 1 and correction.user_notified
+    added = EnforcementAction.objects.get(pk=correction.added_actions[0])
+    assert added.action_type == "feature_restriction" and added.duration_hours == 48
+    decision.actions[0].refresh_from_db()
+    assert decision.actions[0].status == ActionStatus.ACTIVE
+    assert _counting_strikes(account) == 1 and not hasattr(added, "strike")
+
+
+@pytest.mark.parametrize("actions, statement, field", [
+    ([{"type": "termination"}], "", "statement"),
+    ([{"type": "suspension"}, {"type": "feature_restriction"}], "No messages for you.", "actions"),
+])
+def test_an_added_restriction_missing_its_statement_or_duration_writes_nothing(audited, lead, actions, statement, field):
+    audit, _, _, decision = audited
+    before = (OutboxMessage.objects.count(), CaseEvent.objects.count(), EnforcementAction.objects.count())
+    with pytest.raises(InvalidInput) as err:
+        services.audit_correct(audit=audit, decision={"policy": "qa-policy", "actions": actions},
+                               reason="Stricter.", statement=statement, actor=lead)
+    assert field in err.value.field_errors
     assert not Correction.objects.exists()
+    assert (OutboxMessage.objects.count(), CaseEvent.objects.count(), EnforcementAction.objects.count()) == before
+    decision.actions[0].refresh_from_db()
+    assert decision.actions[0].status == ActionStatus.ACTIVE
+
+
+def test_only_a_lead_outside_the_decision_corrects(audited, lead):
     with pytest.raises(NotAllowed):
-        services.audit_correct(audit=audit, decision={"no_violation": True}, reason="x", actor=audited[1])
+        services.audit_correct(audit=audited[0], decision={"no_violation": True}, reason="x", actor=audited[1])
+    with pytest.raises(NotAllowed):
+        services.audit_correct(audit=audited[0], decision={"no_violation": True}, reason="x", actor=audited[2])
+
+
+def test_the_correct_form_adds_a_restriction_with_duration_and_statement(audited, lead, client):
+    audit, _, _, _ = audited
+    client.force_login(lead)
+    page = client.get(f"/qa/samples/{audit.sample_id}/").content.decode()
+    assert 'name="statement"' in page and 'name="duration_hours"' in page
+    response = client.post(f"/qa/audits/{audit.pk}/correct/", {
+        "verdict": "violation", "policy": "qa-policy", "actions": ["suspension", "feature_restriction"],
+        "duration_hours": "72", "statement": "No messages for 3 days.", "reason": "Messaging was the harm."})
+    assert response.status_code == 302
+    correction = Correction.objects.get()
+    added = EnforcementAction.objects.get(pk=correction.added_actions[0])
+    assert added.action_type == "feature_restriction" and added.duration_hours == 72
+    page = client.get(response["Location"]).content.decode()
+    assert "1 added" in page

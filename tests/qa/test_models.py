@@ -21,8 +21,8 @@ def test_default_rules_and_rubric_ship_with_the_migration(db):
     rubric = Rubric.objects.get(policy__isnull=True, version=1)
     assert {c.key for c in rubric.criteria.filter(critical=True)} == {"correct_policy", "correct_action"}
     kinds = set(SamplingRuleVersion.objects.values_list("kind", flat=True))
-    assert kinds == {"random", "new_analyst", "high_impact", "weekly_floor"}
-    assert SamplingRule.objects.filter(is_active=True).count() == 4
+    assert kinds == {"random", "new_analyst", "high_impact", "weekly_floor", "overturned"}
+    assert SamplingRule.objects.filter(is_active=True).count() == 5
 
 
 def test_a_decision_is_sampled_once_per_rule(analyst, decide, rule):
