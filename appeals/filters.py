@@ -2,10 +2,12 @@
 
 import django_filters
 
+from tsconsole.filters import FilterSet
+
 from .models import Appeal, AppealStatus, Outcome
 
 
-class AppealFilter(django_filters.FilterSet):
+class AppealFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=AppealStatus.choices)
     outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
     queue = django_filters.CharFilter(field_name="case__queue__slug", label="Queue slug")
