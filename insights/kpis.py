@@ -235,8 +235,9 @@ def _appeal_and_qa_values(f: Filters, restrictions: int) -> dict:
         "qa_pass_rate": (_pct(audits["passed"], audits["n"]), audits["passed"], audits["n"]),
         "documentation_quality": (None if doc is None else round(doc, 2), audits["n"], None),
         "rework_rate": (_pct(rework["reworked"], rework["n"]), rework["reworked"], rework["n"]),
-        "false_negatives": (fn_audits + notifier["found"], fn_audits + notifier["found"],
-                            no_violation_audits + notifier["n"]),
+        # a count, shown only when some no-violation decision was reviewed at all (0 of 0 says nothing)
+        "false_negatives": (fn_audits + notifier["found"] if no_violation_audits + notifier["n"] else None,
+                            fn_audits + notifier["found"], no_violation_audits + notifier["n"]),
         "appeal_rate": (_pct(filed, restrictions), filed, restrictions),
         "appeal_overturn_rate": (_pct(decided["overturned"], decided["n"]), decided["overturned"], decided["n"]),
         "calibration_variance": (_pct(differed, compared), differed, compared),

@@ -110,6 +110,7 @@ def test_the_filters_narrow_appeal_and_qa_figures(world):
     queue = fx.QueueFactory(slug="elsewhere", name="Elsewhere")
     nothing = _values({"queue": queue.slug})
     assert nothing["appeal_rate"]["numerator"] == 0 and nothing["qa_pass_rate"]["value"] is None
+    assert nothing["false_negatives"]["value"] is None  # no no-violation decision reviewed in scope
     old = _values({"from": (world["now"] - timedelta(days=30)).date().isoformat(),
                    "to": (world["now"] - timedelta(days=20)).date().isoformat()})
     assert old["appeal_overturn_rate"]["denominator"] == 0 and old["qa_pass_rate"]["denominator"] == 0

@@ -48,6 +48,7 @@ def appeal_on(action, *, outcome="", kind="subject", filed_at=None, decided_at=N
     if outcome:
         decided_at = decided_at or filed_at + timedelta(hours=6)
         Appeal.objects.filter(pk=appeal.pk).update(status="decided", outcome=outcome, decided_at=decided_at)
+        type(appeal.case).objects.filter(pk=appeal.case_id).update(status="resolved", resolved_at=decided_at)
         if outcome == "overturned" and action.action_type != "no_violation":
             type(action).objects.filter(pk=action.pk).update(status="reversed", reversed_at=decided_at)
         appeal.refresh_from_db()
