@@ -3,7 +3,7 @@
 Every figure is a COUNT or a median over rows of the period; nothing is estimated or cached, so
 the report equals what the database holds (tests compare it with hand-counted fixtures).
 Appeal figures (Art. 15(1)(d), 24(1)(a)) come from `appeals.selectors`: complaints received in the
-period by their basis (who complained, the contested action, the DSA category of the decision),
+period by their basis (who complained, the contested action, its ground and DSA category),
 the decisions taken on complaints in the period, the median time to take them and how many
 reversed the original decision.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 
 from appeals import selectors as appeals_selectors
 from appeals.models import AppellantKind, Outcome
@@ -121,6 +121,10 @@ def appeals(period: Period) -> dict:
     by_type = {r["action_type"]: r["n"] for r in filed.values("action_type").annotate(n=Count("id")).order_by()}
     by_category = {r["c"]: r["n"] for r in filed.values(c=F("decision_case__category__dsa_category"))
                    .annotate(n=Count("id")).order_by()}
+    ground = EnforcementAction.objects.filter(decision_ref=OuterRef("decision_ref")).order_by("id").values(
+        "decision_ground")[:1]
+    by_ground = {r["g"]: r["n"] for r in filed.annotate(g=Subquery(ground)).values("g").annotate(n=Count("id"))
+                 .order_by()}
     by_outcome = {r["outcome"]: r["n"] for r in decided.values("outcome").annotate(n=Count("id")).order_by()}
     median = appeals_selectors.median_time_to_decide(decided)
     return {
@@ -129,6 +133,8 @@ def appeals(period: Period) -> dict:
                          for k, label in AppellantKind.choices],
         "by_action_type": [{"action_type": t, "label": ActionType(t).label, "count": by_type[t]}
                            for t in ActionType.values if t in by_type],
+        "by_ground": [{"decision_ground": g, "label": DecisionGround(g).label, "count": by_ground.get(g, 0)}
+                      for g in DecisionGround.values],
         "by_category": sorted(({"category": c, "label": _label(DsaCategory, c), "count": n}
                                for c, n in by_category.items()), key=lambda e: (-e["count"], e["category"])),
         "decided": sum(by_outcome.values()),
@@ -173,6 +179,7 @@ def report_rows(report: dict) -> list[list]:
     rows.append(["appeals", "received", "Complaints received", ap["received"]])
     rows += [["appeals_by_appellant", e["appellant_kind"], e["label"], e["count"]] for e in ap["by_appellant"]]
     rows += [["appeals_by_action_type", e["action_type"], e["label"], e["count"]] for e in ap["by_action_type"]]
+    rows += [["appeals_by_ground", e["decision_ground"], e["label"], e["count"]] for e in ap["by_ground"]]
     rows += [["appeals_by_category", e["category"], e["label"], e["count"]] for e in ap["by_category"]]
     rows.append(["appeals", "decided", "Complaints decided", ap["decided"]])
     rows += [["appeals_by_outcome", e["outcome"], e["label"], e["count"]] for e in ap["by_outcome"]]

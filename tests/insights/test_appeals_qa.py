@@ -143,9 +143,10 @@ def test_calibration_variance_from_the_closed_sessions(world, lead, analyst):
     assert _values({"queue": fx.QueueFactory(slug="q2").slug})["calibration_variance"]["denominator"] == 0
 
 
-def test_kpi_page_lists_the_new_kpis_and_their_cases(client, lead, world):
+def test_kpi_page_lists_the_new_kpis_and_their_cases(client, lead, world, django_assert_max_num_queries):
     client.force_login(lead)
-    html = client.get("/insights/kpis/").content.decode()
+    with django_assert_max_num_queries(25):
+        html = client.get("/insights/kpis/").content.decode()
     for key in ("appeal_rate", "appeal_overturn_rate", "qa_pass_rate", "documentation_quality", "rework_rate",
                 "false_negatives", "calibration_variance"):
         assert f'data-kpi="{key}"' in html
@@ -184,6 +185,8 @@ def test_transparency_report_counts_complaints(client, lead, world):
     assert {e["outcome"]: e["count"] for e in ap["by_outcome"]} == {"upheld": 1, "overturned": 2, "modified": 0}
     assert ap["median_days_to_decide"] == round(8 / 24, 2)  # 4 h, 8 h, 10 h
     assert sum(e["count"] for e in ap["by_category"]) == 4
+    assert {e["decision_ground"]: e["count"] for e in ap["by_ground"]} == {
+        "DECISION_GROUND_ILLEGAL_CONTENT": 0, "DECISION_GROUND_INCOMPATIBLE_CONTENT": 4}
     empty = transparency.transparency_report(transparency.Period(start=now - timedelta(days=60),
                                                                  end=now - timedelta(days=30)))["appeals"]
     assert empty["received"] == 0 and empty["median_days_to_decide"] is None
