@@ -76,7 +76,7 @@ KPIS: dict[str, Kpi] = {k.key: k for k in [
         "Mean QA rubric score of the audits recorded in the period, on the rubric's 1–5 scale (weighted by "
         "criterion).", "Cases audited below the target score"),
     Kpi("rework_rate", "Rework rate", "%", False, Decimal("3"),
-        "Decisions taken in the period that were since corrected after QA or overturned on appeal.",
+        "Decisions that took effect in the period and were since corrected after QA or overturned on appeal.",
         "Cases whose decision was corrected or overturned"),
     Kpi("false_negatives", "False-negative indicators", "decisions", False, None,
         "No-violation decisions where a QA audit (recorded in the period) or a notifier's appeal (decided in the "
@@ -181,9 +181,10 @@ def _audits(f: Filters):
 
 
 def _decisions(f: Filters):
-    """Actions of the decisions taken in the period (restrictions, warnings and no-violation alike)."""
-    qs = EnforcementAction.objects.filter(status__in=dsa.APPLIED_STATUSES, created_at__gte=f.period.start,
-                                          created_at__lt=f.period.end)
+    """Actions of the decisions that took effect in the period (restrictions, warnings and no-violation
+    alike; every decision is applied when decided or approved), read through the action_applied index."""
+    qs = EnforcementAction.objects.filter(status__in=dsa.APPLIED_STATUSES, applied_at__gte=f.period.start,
+                                          applied_at__lt=f.period.end)
     ids = f.queue_ids()
     if ids is not None:
         qs = qs.filter(case__queue_id__in=ids)
