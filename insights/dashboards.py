@@ -217,7 +217,8 @@ def team(f: Filters, *, user=None) -> dict:
 def appeals_and_qa(f: Filters, *, ids: list[int] | None, members: list[int] | None) -> dict:
     """Per analyst (the decider): restrictions applied and appeals filed in the period (appeal rate),
     appeals decided and overturned (overturn rate), audits recorded with their mean rubric score (on
-    1–5), agreement (final outcome agree) and pass rate (agree or minor)."""
+    1–5), agreement (final outcome agree) and pass rate (agree or minor); and agreement with the
+    golden answer or consensus in calibration sessions closed in the period."""
     since, until = f.period.start, f.period.end
     restrictions = EnforcementAction.objects.filter(action_type__in=dsa.RESTRICTIONS, status__in=dsa.APPLIED_STATUSES,
                                                     applied_at__gte=since, applied_at__lt=until)
@@ -252,10 +253,15 @@ def appeals_and_qa(f: Filters, *, ids: list[int] | None, members: list[int] | No
         n=Count("id"), score=Avg("score"), agree=Count("id", filter=Q(final_outcome=qa.Outcome.AGREE)),
         passed=Count("id", filter=Q(final_outcome__in=qa.PASSING))).order_by(),
         "sample__analyst_id", audits="n", score="score", agree="agree", passed="passed")
-    people = {u.pk: u.get_username() for u in get_user_model().objects.filter(pk__in=set(figures))}
+    calibration = qa.calibration_agreement_by_person(since=since, until=until)
+    users = get_user_model().objects.filter(Q(pk__in=set(figures)) | Q(username__in=list(calibration)))
+    if members is not None:
+        users = users.filter(pk__in=members)
+    people = {u.pk: u.get_username() for u in users}
     rows = []
     for uid in sorted(people, key=lambda u: people[u]):
-        r = figures[uid]
+        r = figures.get(uid, {})
+        cal = calibration.get(people[uid], {"compared": 0, "agreed": 0})
         restricted, appealed = r.get("restrictions", 0), r.get("filed", 0)
         n_decided, overturned, n_audits = r.get("decided", 0), r.get("overturned", 0), r.get("audits", 0)
         score = r.get("score")
@@ -263,10 +269,11 @@ def appeals_and_qa(f: Filters, *, ids: list[int] | None, members: list[int] | No
             people[uid], restricted, appealed, _pct(appealed, restricted), n_decided, overturned,
             _pct(overturned, n_decided), n_audits, None if score is None else round(1 + 4 * score / 100, 2),
             _pct(r.get("agree", 0), n_audits), _pct(r.get("passed", 0), n_audits),
+            _pct(cal["agreed"], cal["compared"]),
         ])
     return {"columns": ["Analyst", "Restrictions applied", "Appeals filed", "Appeal rate %", "Appeals decided",
                         "Overturned", "Overturn rate %", "QA audits", "QA score (of 5)", "QA agreement %",
-                        "QA pass %"], "rows": rows}
+                        "QA pass %", "Calibration agreement %"], "rows": rows}
 
 
 PRIORITY_LABELS = dict(Priority.choices)

@@ -384,3 +384,19 @@ def calibration_alignment(*, since, until) -> list[dict]:
             out.append({"session": session_id, "case": case["case"], "policy": case["policy"], "compared": answers,
                         "differed": answers - case["spread"].get(reference, 0)})
     return out
+
+
+def calibration_agreement_by_person(*, since, until) -> dict[str, dict]:
+    """Per participant (username) over the sessions closed in [since, until): answers compared with
+    the reference and how many agreed, from each session's stored results."""
+    out: dict[str, dict] = {}
+    sessions = CalibrationSession.objects.filter(status=CalibrationSession.Status.CLOSED, closed_at__gte=since,
+                                                 closed_at__lt=until)
+    for results in sessions.values_list("results", flat=True):
+        for name, row in ((results or {}).get("participants") or {}).items():
+            if not row.get("compared"):
+                continue
+            mine = out.setdefault(name, {"compared": 0, "agreed": 0})
+            mine["compared"] += row["compared"]
+            mine["agreed"] += round(row["compared"] * row["agreement"])
+    return out

@@ -140,6 +140,10 @@ def test_calibration_variance_from_the_closed_sessions(world, lead, analyst):
     assert (v["value"], v["numerator"], v["denominator"]) == (33.3, 2, 6)
     assert v["status"] == "missed"  # target ±3 %
     assert _behind("calibration_variance") == {cases[1].pk}
+    # per person, c1 and c2 compared: ana and bo answered warn on c2 (golden: no violation), cy did not
+    team = {r[0]: r[-1] for r in dashboards.team(filters_from({}))["quality"]["rows"]}
+    assert team == {"ana": 50.0, "bo": 50.0, "cy": 100.0}
+    assert [r[-1] for r in dashboards.team(filters_from({}), user=analyst)["quality"]["rows"]] == [50.0]
     assert _values({"queue": fx.QueueFactory(slug="q2").slug})["calibration_variance"]["denominator"] == 0
 
 
@@ -162,8 +166,8 @@ def test_kpi_page_lists_the_new_kpis_and_their_cases(client, lead, world, django
 def test_team_appeals_and_qa_per_analyst_and_own(client, lead, analyst, world):
     rows = {r[0]: r[1:] for r in dashboards.team(filters_from({}))["quality"]["rows"]}
     # restrictions, appeals filed, rate, decided, overturned, rate, audits, score /5, agreement %, pass %
-    assert rows["ana"] == [3, 3, 100.0, 3, 2, 66.7, 2, 4.5, 50.0, 100.0]  # a1 a2 a5; a1 a2 n1; a5 (100), n3 (75)
-    assert rows["bo"] == [3, 1, 33.3, 0, 0, None, 2, 3.5, 0.0, 0.0]  # a3 a4 a6; a3; a4 (50), n2 (75)
+    assert rows["ana"] == [3, 3, 100.0, 3, 2, 66.7, 2, 4.5, 50.0, 100.0, None]  # a1 a2 a5; a1 a2 n1; a5 (100), n3 (75)
+    assert rows["bo"] == [3, 1, 33.3, 0, 0, None, 2, 3.5, 0.0, 0.0, None]  # a3 a4 a6; a3; a4 (50), n2 (75)
     own = dashboards.team(filters_from({}), user=analyst)["quality"]["rows"]
     assert [r[0] for r in own] == ["ana"]
     client.force_login(analyst)
