@@ -8,7 +8,7 @@ notes or evidence can reach the platform or a support agent through them.
 
 from datetime import timedelta
 
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Aggregate, Avg, Count, DurationField, F, Q
 from django.utils import timezone
 
 from cases.models import CaseEvent, CaseKind, CaseStatus, Evidence
@@ -216,3 +216,30 @@ def time_to_decide(*, since, until=None) -> timedelta | None:
         Appeal.objects.filter(status=AppealStatus.DECIDED, decided_at__gte=since, decided_at__lt=until)
         .aggregate(mean=Avg(F("decided_at") - F("filed_at")))["mean"]
     )
+
+
+def appeals_filed(*, since, until):
+    """Appeals filed in [since, until): complaints received (Art. 24(1)(a)) and the appeal rate."""
+    return Appeal.objects.filter(filed_at__gte=since, filed_at__lt=until)
+
+
+def appeals_decided(*, since, until):
+    """Appeals decided in [since, until) (the appeal_decided_at index): decisions taken on
+    complaints, overturn rate, notifiers' appeals that found a violation."""
+    return Appeal.objects.filter(status=AppealStatus.DECIDED, decided_at__gte=since, decided_at__lt=until)
+
+
+def overturned_decision_refs():
+    """The decisions (refs) an appeal has overturned, whenever: a subquery for `decision_ref__in`."""
+    return Appeal.objects.filter(status=AppealStatus.DECIDED, outcome=Outcome.OVERTURNED).values("decision_ref")
+
+
+class _Median(Aggregate):
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+
+def median_time_to_decide(qs) -> timedelta | None:
+    """The median time from filing to decision over a queryset of decided appeals."""
+    return qs.aggregate(median=_Median(F("decided_at") - F("filed_at")))["median"]

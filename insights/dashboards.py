@@ -13,9 +13,13 @@ from django.db.models import Avg, Count, F, Q, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
+from appeals import selectors as appeals
+from appeals.models import Outcome as AppealOutcome
 from cases.models import Case, CaseStatus, Escalation, Priority, Queue
 from enforcement.models import ActionType, EnforcementAction
+from qa import selectors as qa
 
+from . import dsa
 from .filters import Filters
 from .models import AnalystHour, QueueHour, StateHour
 
@@ -199,6 +203,7 @@ def team(f: Filters, *, user=None) -> dict:
         esc_rows.append([r["severity"].upper(), r["n"], r["acked"], r["on_time"],
                          round(avg.total_seconds() / 60, 1) if avg is not None else None])
     return {
+        "quality": appeals_and_qa(f, ids=ids, members=members),
         "totals": {"resolved": total_resolved, "points": total_points, "analysts": len(analyst_rows)},
         "analysts": {"columns": ["Analyst", "Resolved", "Weighted points", "Review min / resolved case",
                                  "Avg review stint (min)"], "rows": analyst_rows},
@@ -207,6 +212,68 @@ def team(f: Filters, *, user=None) -> dict:
         "escalations": {"columns": ["Severity", "Raised", "Acknowledged", "Acknowledged on time",
                                     "Avg minutes to acknowledge"], "rows": esc_rows},
     }
+
+
+def appeals_and_qa(f: Filters, *, ids: list[int] | None, members: list[int] | None) -> dict:
+    """Per analyst (the decider): restrictions applied and appeals filed in the period (appeal rate),
+    appeals decided and overturned (overturn rate), audits recorded with their mean rubric score (on
+    1–5), agreement (final outcome agree) and pass rate (agree or minor); and agreement with the
+    golden answer or consensus in calibration sessions closed in the period."""
+    since, until = f.period.start, f.period.end
+    restrictions = EnforcementAction.objects.filter(action_type__in=dsa.RESTRICTIONS, status__in=dsa.APPLIED_STATUSES,
+                                                    applied_at__gte=since, applied_at__lt=until)
+    filed = appeals.appeals_filed(since=since, until=until)
+    decided = appeals.appeals_decided(since=since, until=until)
+    audits = qa.audits_between(since=since, until=until)
+    if ids is not None:
+        restrictions = restrictions.filter(case__queue_id__in=ids)
+        filed, decided = filed.filter(decision_case__queue_id__in=ids), decided.filter(decision_case__queue_id__in=ids)
+        audits = audits.filter(sample__case__queue_id__in=ids)
+    if members is not None:
+        restrictions = restrictions.filter(proposer_id__in=members)
+        filed = filed.filter(original_decider_id__in=members)
+        decided = decided.filter(original_decider_id__in=members)
+        audits = audits.filter(sample__analyst_id__in=members)
+    if f.policy is not None:
+        restrictions, filed, decided = (restrictions.filter(policy=f.policy), filed.filter(policy=f.policy),
+                                        decided.filter(policy=f.policy))
+        audits = audits.filter(original_policy=f.policy)
+    figures: dict[int, dict] = {}
+
+    def put(rows, user_key, **names):
+        for r in rows:
+            figures.setdefault(r[user_key], {}).update({k: r[v] for k, v in names.items()})
+
+    put(restrictions.values("proposer_id").annotate(n=Count("id")).order_by(), "proposer_id", restrictions="n")
+    put(filed.values("original_decider_id").annotate(n=Count("id")).order_by(), "original_decider_id", filed="n")
+    put(decided.values("original_decider_id").annotate(
+        n=Count("id"), o=Count("id", filter=Q(outcome=AppealOutcome.OVERTURNED))).order_by(),
+        "original_decider_id", decided="n", overturned="o")
+    put(audits.values("sample__analyst_id").annotate(
+        n=Count("id"), score=Avg("score"), agree=Count("id", filter=Q(final_outcome=qa.Outcome.AGREE)),
+        passed=Count("id", filter=Q(final_outcome__in=qa.PASSING))).order_by(),
+        "sample__analyst_id", audits="n", score="score", agree="agree", passed="passed")
+    calibration = qa.calibration_agreement_by_person(since=since, until=until)
+    users = get_user_model().objects.filter(Q(pk__in=set(figures)) | Q(username__in=list(calibration)))
+    if members is not None:
+        users = users.filter(pk__in=members)
+    people = {u.pk: u.get_username() for u in users}
+    rows = []
+    for uid in sorted(people, key=lambda u: people[u]):
+        r = figures.get(uid, {})
+        cal = calibration.get(people[uid], {"compared": 0, "agreed": 0})
+        restricted, appealed = r.get("restrictions", 0), r.get("filed", 0)
+        n_decided, overturned, n_audits = r.get("decided", 0), r.get("overturned", 0), r.get("audits", 0)
+        score = r.get("score")
+        rows.append([
+            people[uid], restricted, appealed, _pct(appealed, restricted), n_decided, overturned,
+            _pct(overturned, n_decided), n_audits, None if score is None else round(1 + 4 * score / 100, 2),
+            _pct(r.get("agree", 0), n_audits), _pct(r.get("passed", 0), n_audits),
+            _pct(cal["agreed"], cal["compared"]),
+        ])
+    return {"columns": ["Analyst", "Restrictions applied", "Appeals filed", "Appeal rate %", "Appeals decided",
+                        "Overturned", "Overturn rate %", "QA audits", "QA score (of 5)", "QA agreement %",
+                        "QA pass %", "Calibration agreement %"], "rows": rows}
 
 
 PRIORITY_LABELS = dict(Priority.choices)

@@ -3,12 +3,14 @@
 A KPI computes its value from the rollups or the source tables for the page's filters, and names
 the cases behind its number (`cases_behind`): the misses, the reversals, the gaps, so a lead can
 open the list and act. Defaults are the common benchmarks where one exists (SLA first touch ≥ 95 %,
-closure ≥ 90 %, macro use ≥ 95 %, Sev1/2 acknowledged within the hour); throughput targets depend
-on the team, so they start unset.
+closure ≥ 90 %, macro use ≥ 95 %, Sev1/2 acknowledged within the hour, QA pass rate ≥ 95 %,
+documentation ≥ 4.5 of 5, rework ≤ 3 %, calibration variance ≤ 3 %, appeal overturns under 10–15 %);
+throughput, appeal rate and false-negative targets depend on the team, so they start unset.
 
-Not here yet, because their data lives in modules this build does not include: QA pass rate,
-calibration variance, documentation quality, rework, false negatives found by QA or appeals, and
-the appeal overturn rate.
+Appeal and QA figures are read through `appeals.selectors` and `qa.selectors` (insights reads the
+other apps; none imports insights). Their scope: a queue or team narrows to the queues of the
+*contested or audited* case (an appeal's own case always sits in the appeals queue), a policy to
+the decision's policy.
 """
 
 from dataclasses import dataclass
@@ -16,11 +18,15 @@ from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Count, DurationField, Exists, F, OuterRef, Q, Sum, Value
+from django.db.models import Avg, Count, DurationField, Exists, F, OuterRef, Q, Sum, Value
 from django.urls import reverse
 
+from appeals import selectors as appeals
+from appeals.models import AppellantKind
+from appeals.models import Outcome as AppealOutcome
 from cases.models import Case, CaseStatus, Escalation, EscalationSeverity, SubjectSignal
-from enforcement.models import ActionStatus, EnforcementAction
+from enforcement.models import ActionStatus, ActionType, EnforcementAction
+from qa import selectors as qa
 
 from . import dsa
 from .filters import Filters, filters_from
@@ -49,8 +55,9 @@ KPIS: dict[str, Kpi] = {k.key: k for k in [
         "Resolutions in the period that met their target.", "Cases resolved late"),
     Kpi("backlog_burn", "Backlog burn-down", "cases", True, Decimal("0"),
         "Cases resolved minus cases opened in the period (positive: the backlog shrank).", "Open cases now"),
-    Kpi("false_positives", "False positives (actions reversed)", "%", False, None,
-        "Restrictions applied in the period that a lead has since reversed as incorrect.", "Cases with a reversed action"),
+    Kpi("false_positives", "False positives (actions reversed as incorrect)", "%", False, None,
+        "Restrictions applied in the period since reversed because an appeal overturned their decision or a "
+        "lead corrected it after QA.", "Cases with a restriction reversed as incorrect"),
     Kpi("repeat_offenders", "Repeat-offender handling", "%", True, None,
         "Actioned accounts with linked accounts (shared email, device, IP or payment signal) whose linked "
         "accounts were actioned too.", "Cases whose linked accounts were not actioned"),
@@ -62,6 +69,27 @@ KPIS: dict[str, Kpi] = {k.key: k for k in [
         "Cases of incomplete escalations"),
     Kpi("macro_use", "Macro / playbook use", "%", True, Decimal("95"),
         "Restrictions decided in the period whose statement came from a macro.", "Cases decided without a macro"),
+    Kpi("qa_pass_rate", "Enforcement accuracy (QA pass rate)", "%", True, Decimal("95"),
+        "Audits recorded in the period whose final outcome is agree or minor.", "Cases whose audit found a major or "
+        "critical error"),
+    Kpi("documentation_quality", "Documentation quality", "/5", True, Decimal("4.5"),
+        "Mean QA rubric score of the audits recorded in the period, on the rubric's 1–5 scale (weighted by "
+        "criterion).", "Cases audited below the target score"),
+    Kpi("rework_rate", "Rework rate", "%", False, Decimal("3"),
+        "Decisions that took effect in the period and were since corrected after QA or overturned on appeal.",
+        "Cases whose decision was corrected or overturned"),
+    Kpi("false_negatives", "False-negative indicators", "decisions", False, None,
+        "No-violation decisions where a QA audit (recorded in the period) or a notifier's appeal (decided in the "
+        "period) found a violation, of the no-violation decisions so reviewed.", "Cases where a violation was missed"),
+    Kpi("appeal_rate", "Appeal rate", "%", False, None,
+        "Appeals filed in the period per restriction applied in the period.", "Cases whose decision was appealed in "
+        "the period"),
+    Kpi("appeal_overturn_rate", "Appeal overturn rate", "%", False, Decimal("15"),
+        "Appeals decided in the period that overturned the decision (common benchmark: under 10–15 %).",
+        "Cases whose decision was overturned on appeal"),
+    Kpi("calibration_variance", "Policy alignment: variance from calibration consensus", "%", False, Decimal("3"),
+        "Answers in calibration sessions closed in the period that differ from the golden answer or the consensus.",
+        "Calibration cases answered differently from the consensus"),
 ]}
 SEV12 = [EscalationSeverity.SEV1, EscalationSeverity.SEV2]
 _HOUR = Value(timedelta(hours=1), output_field=DurationField())
@@ -129,6 +157,94 @@ def _repeat_offender_sets(f: Filters):
     return with_links, gaps
 
 
+def _scope_appeals(qs, f: Filters):
+    ids = f.queue_ids()
+    if ids is not None:
+        qs = qs.filter(decision_case__queue_id__in=ids)
+    return qs if f.policy is None else qs.filter(policy=f.policy)
+
+
+def _appeals_decided(f: Filters):
+    return _scope_appeals(appeals.appeals_decided(since=f.period.start, until=f.period.end), f)
+
+
+def _appeals_filed(f: Filters):
+    return _scope_appeals(appeals.appeals_filed(since=f.period.start, until=f.period.end), f)
+
+
+def _audits(f: Filters):
+    qs = qa.audits_between(since=f.period.start, until=f.period.end)
+    ids = f.queue_ids()
+    if ids is not None:
+        qs = qs.filter(sample__case__queue_id__in=ids)
+    return qs if f.policy is None else qs.filter(original_policy=f.policy)
+
+
+def _decisions(f: Filters):
+    """Actions of the decisions that took effect in the period (restrictions, warnings and no-violation
+    alike; every decision is applied when decided or approved), read through the action_applied index."""
+    qs = EnforcementAction.objects.filter(status__in=dsa.APPLIED_STATUSES, applied_at__gte=f.period.start,
+                                          applied_at__lt=f.period.end)
+    ids = f.queue_ids()
+    if ids is not None:
+        qs = qs.filter(case__queue_id__in=ids)
+    return qs if f.policy is None else qs.filter(policy=f.policy)
+
+
+def _reworked(qs):
+    return qs.filter(Q(decision_ref__in=appeals.overturned_decision_refs()) | Q(decision_ref__in=qa.corrected_decision_refs()))
+
+
+def _false_positives(f: Filters):
+    return _reworked(_applied(f).filter(status=ActionStatus.REVERSED))
+
+
+def _notifier_found_violation(f: Filters):
+    """Notifiers' appeals against no-violation decisions, decided in the period, that overturned them."""
+    return _appeals_decided(f).filter(appellant_kind=AppellantKind.NOTIFIER, action_type=ActionType.NO_VIOLATION)
+
+
+def _alignment(f: Filters) -> list[dict]:
+    rows = qa.calibration_alignment(since=f.period.start, until=f.period.end)
+    ids = f.queue_ids()
+    if ids is not None:
+        in_scope = set(Case.objects.filter(id__in={r["case"] for r in rows}, queue_id__in=ids).values_list("id", flat=True))
+        rows = [r for r in rows if r["case"] in in_scope]
+    return rows if f.policy is None else [r for r in rows if r["policy"] == f.policy.slug]
+
+
+def score_of_five(score: float | None) -> float | None:
+    """A rubric's weighted 0–100 score back on its 1–5 scale."""
+    return None if score is None else 1 + 4 * float(score) / 100
+
+
+def _appeal_and_qa_values(f: Filters, restrictions: int) -> dict:
+    decided = _appeals_decided(f).aggregate(n=Count("id"), overturned=Count("id", filter=Q(outcome=AppealOutcome.OVERTURNED)))
+    filed = _appeals_filed(f).count()
+    audits = _audits(f).aggregate(n=Count("id"), passed=Count("id", filter=Q(final_outcome__in=qa.PASSING)),
+                                  score=Avg("score"))
+    decisions = _decisions(f).values("decision_ref").distinct()
+    rework = {"n": decisions.count(), "reworked": _reworked(decisions).count()}
+    fn_audits = qa.audits_missing_violation(_audits(f)).count()
+    no_violation_audits = _audits(f).filter(original_action_types=qa.NO_VIOLATION).count()
+    notifier = _notifier_found_violation(f).aggregate(n=Count("id"), found=Count(
+        "id", filter=Q(outcome=AppealOutcome.OVERTURNED)))
+    alignment = _alignment(f)
+    compared, differed = sum(r["compared"] for r in alignment), sum(r["differed"] for r in alignment)
+    doc = score_of_five(audits["score"])
+    return {
+        "qa_pass_rate": (_pct(audits["passed"], audits["n"]), audits["passed"], audits["n"]),
+        "documentation_quality": (None if doc is None else round(doc, 2), audits["n"], None),
+        "rework_rate": (_pct(rework["reworked"], rework["n"]), rework["reworked"], rework["n"]),
+        # a count, shown only when some no-violation decision was reviewed at all (0 of 0 says nothing)
+        "false_negatives": (fn_audits + notifier["found"] if no_violation_audits + notifier["n"] else None,
+                            fn_audits + notifier["found"], no_violation_audits + notifier["n"]),
+        "appeal_rate": (_pct(filed, restrictions), filed, restrictions),
+        "appeal_overturn_rate": (_pct(decided["overturned"], decided["n"]), decided["overturned"], decided["n"]),
+        "calibration_variance": (_pct(differed, compared), differed, compared),
+    }
+
+
 def compute(f: Filters) -> list[dict]:
     """Every KPI's value for the filters, with its target, status and the link to its cases."""
     days = max((f.period.end - f.period.start).total_seconds() / 86400, 1 / 24)
@@ -136,7 +252,8 @@ def compute(f: Filters) -> list[dict]:
                                 ftm=Sum("first_touch_met"), rt=Sum("resolution_total"), rtm=Sum("resolution_met"))
     hours = {k: v or 0 for k, v in hours.items()}
     weighted = _analyst_hours(f).aggregate(points=Sum(F("resolved") * F("queue__complexity_weight")))["points"] or 0
-    applied = _applied(f).aggregate(n=Count("id"), reversed=Count("id", filter=Q(status=ActionStatus.REVERSED)))
+    applied = _applied(f).aggregate(n=Count("id"))
+    applied["reversed"] = _false_positives(f).count()
     decided = _restrictions(f).filter(created_at__gte=f.period.start, created_at__lt=f.period.end).aggregate(
         n=Count("id"), macro=Count("id", filter=Q(macro__isnull=False)))
     with_links, gaps = _repeat_offender_sets(f)
@@ -161,6 +278,7 @@ def compute(f: Filters) -> list[dict]:
         "escalation_timeliness": (_pct(esc["sev12_ok"], esc["sev12"]), esc["sev12_ok"], esc["sev12"]),
         "escalation_completeness": (_pct(esc["complete"], esc["n"]), esc["complete"], esc["n"]),
         "macro_use": (_pct(decided["macro"], decided["n"]), decided["macro"], decided["n"]),
+        **_appeal_and_qa_values(f, applied["n"]),
     }
     goal = targets()
     query = f.as_query()
@@ -203,7 +321,7 @@ def cases_behind(params) -> "Case.objects":
     if key == "backlog_burn":
         return cases.exclude(status=CaseStatus.RESOLVED)
     if key == "false_positives":
-        return cases.filter(id__in=_applied(f).filter(status=ActionStatus.REVERSED).values("case_id"))
+        return cases.filter(id__in=_false_positives(f).values("case_id"))
     if key == "repeat_offenders":
         return cases.filter(id__in=_repeat_offender_sets(f)[1].values("case_id"))
     if key == "escalation_timeliness":
@@ -216,6 +334,28 @@ def cases_behind(params) -> "Case.objects":
     if key == "macro_use":
         bare = _restrictions(f).filter(created_at__gte=start, created_at__lt=end, macro__isnull=True)
         return cases.filter(id__in=bare.values("case_id"))
+    return _appeal_and_qa_cases(key, f, cases)
+
+
+def _appeal_and_qa_cases(key: str, f: Filters, cases):
+    if key == "qa_pass_rate":
+        return cases.filter(id__in=_audits(f).exclude(final_outcome__in=qa.PASSING).values("sample__case_id"))
+    if key == "documentation_quality":
+        target = targets()["documentation_quality"] or KPIS[key].default_target
+        below = (float(target) - 1) / 4 * 100  # the target on the rubric's 0–100 scale
+        return cases.filter(id__in=_audits(f).filter(score__lt=below).values("sample__case_id"))
+    if key == "rework_rate":
+        return cases.filter(id__in=_reworked(_decisions(f)).values("case_id"))
+    if key == "false_negatives":
+        return cases.filter(Q(id__in=qa.audits_missing_violation(_audits(f)).values("sample__case_id"))
+                            | Q(id__in=_notifier_found_violation(f).filter(outcome=AppealOutcome.OVERTURNED)
+                                .values("decision_case_id")))
+    if key == "appeal_rate":
+        return cases.filter(id__in=_appeals_filed(f).values("decision_case_id"))
+    if key == "appeal_overturn_rate":
+        return cases.filter(id__in=_appeals_decided(f).filter(outcome=AppealOutcome.OVERTURNED).values("decision_case_id"))
+    if key == "calibration_variance":
+        return cases.filter(id__in={r["case"] for r in _alignment(f) if r["differed"]})
     return cases.none()
 
 

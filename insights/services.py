@@ -139,8 +139,8 @@ def kpi_target_set(*, key: str, target, actor) -> KpiTarget:
     except ArithmeticError:
         raise InvalidInput("The target must be a number.", field_errors={"target": ["Enter a number."]})
     low = Decimal("-1e7") if kpi.unit == "cases" else Decimal(0)
-    if not value.is_finite() or value < low or (kpi.unit == "%" and value > 100) or value >= Decimal("1e7"):
-        limit = "between 0 and 100" if kpi.unit == "%" else ("a whole number" if kpi.unit == "cases" else "zero or more")
+    if not value.is_finite() or value < low or (kpi.unit == "%" and value > 100) or (kpi.unit == "/5" and value > 5) or value >= Decimal("1e7"):
+        limit = "between 0 and 100" if kpi.unit == "%" else "between 0 and 5" if kpi.unit == "/5" else ("a whole number" if kpi.unit == "cases" else "zero or more")
         raise InvalidInput(f"The target of “{kpi.label}” must be {limit}.", field_errors={"target": [f"Must be {limit}."]})
     value = value.quantize(Decimal("0.01"))
     with transaction.atomic():

@@ -2,16 +2,20 @@
 
 Every figure is a COUNT or a median over rows of the period; nothing is estimated or cached, so
 the report equals what the database holds (tests compare it with hand-counted fixtures).
-Appeal figures (Art. 15(1)(d), 24(1)(a)) are not part of this build: the appeals module is not
-installed yet.
+Appeal figures (Art. 15(1)(d), 24(1)(a)) come from `appeals.selectors`: complaints received in the
+period by their basis (who complained, the contested action, its ground and DSA category),
+the decisions taken on complaints in the period, the median time to take them and how many
+reversed the original decision.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 
+from appeals import selectors as appeals_selectors
+from appeals.models import AppellantKind, Outcome
 from cases.models import DsaCategory, Report, Source
 from enforcement.models import ActionType, AutomatedDecision, DecisionGround, EnforcementAction
 
@@ -108,12 +112,45 @@ def median_hours_to_action(period: Period) -> float | None:
     return None if seconds is None else round(float(seconds) / 3600, 2)
 
 
+def appeals(period: Period) -> dict:
+    """Complaints against decisions (Art. 24(1)(a)): received in the period and their basis,
+    decided in the period by outcome, the median days to decide, and how many overturned."""
+    filed = appeals_selectors.appeals_filed(since=period.start, until=period.end)
+    decided = appeals_selectors.appeals_decided(since=period.start, until=period.end)
+    by_kind = {r["appellant_kind"]: r["n"] for r in filed.values("appellant_kind").annotate(n=Count("id")).order_by()}
+    by_type = {r["action_type"]: r["n"] for r in filed.values("action_type").annotate(n=Count("id")).order_by()}
+    by_category = {r["c"]: r["n"] for r in filed.values(c=F("decision_case__category__dsa_category"))
+                   .annotate(n=Count("id")).order_by()}
+    ground = EnforcementAction.objects.filter(decision_ref=OuterRef("decision_ref")).order_by("id").values(
+        "decision_ground")[:1]
+    by_ground = {r["g"]: r["n"] for r in filed.annotate(g=Subquery(ground)).values("g").annotate(n=Count("id"))
+                 .order_by()}
+    by_outcome = {r["outcome"]: r["n"] for r in decided.values("outcome").annotate(n=Count("id")).order_by()}
+    median = appeals_selectors.median_time_to_decide(decided)
+    return {
+        "received": sum(by_kind.values()),
+        "by_appellant": [{"appellant_kind": k, "label": label, "count": by_kind.get(k, 0)}
+                         for k, label in AppellantKind.choices],
+        "by_action_type": [{"action_type": t, "label": ActionType(t).label, "count": by_type[t]}
+                           for t in ActionType.values if t in by_type],
+        "by_ground": [{"decision_ground": g, "label": DecisionGround(g).label, "count": by_ground.get(g, 0)}
+                      for g in DecisionGround.values],
+        "by_category": sorted(({"category": c, "label": _label(DsaCategory, c), "count": n}
+                               for c, n in by_category.items()), key=lambda e: (-e["count"], e["category"])),
+        "decided": sum(by_outcome.values()),
+        "by_outcome": [{"outcome": o, "label": label, "count": by_outcome.get(o, 0)} for o, label in Outcome.choices],
+        "overturned": by_outcome.get(Outcome.OVERTURNED, 0),
+        "median_days_to_decide": None if median is None else round(median.total_seconds() / 86400, 2),
+    }
+
+
 def transparency_report(period: Period) -> dict:
     return {
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
         "notices": notices(period),
         "actions": actions(period),
         "median_hours_notice_to_action": median_hours_to_action(period),
+        "appeals": appeals(period),
     }
 
 
@@ -138,4 +175,15 @@ def report_rows(report: dict) -> list[list]:
     rows += [["actions_by_category", c["category"], c["label"], c["count"]] for c in a["by_category"]]
     rows.append(["timing", "median_hours_notice_to_action", "Median hours from notice to action",
                  "" if report["median_hours_notice_to_action"] is None else report["median_hours_notice_to_action"]])
+    ap = report["appeals"]
+    rows.append(["appeals", "received", "Complaints received", ap["received"]])
+    rows += [["appeals_by_appellant", e["appellant_kind"], e["label"], e["count"]] for e in ap["by_appellant"]]
+    rows += [["appeals_by_action_type", e["action_type"], e["label"], e["count"]] for e in ap["by_action_type"]]
+    rows += [["appeals_by_ground", e["decision_ground"], e["label"], e["count"]] for e in ap["by_ground"]]
+    rows += [["appeals_by_category", e["category"], e["label"], e["count"]] for e in ap["by_category"]]
+    rows.append(["appeals", "decided", "Complaints decided", ap["decided"]])
+    rows += [["appeals_by_outcome", e["outcome"], e["label"], e["count"]] for e in ap["by_outcome"]]
+    rows.append(["appeals", "overturned", "Decisions reversed on complaint", ap["overturned"]])
+    rows.append(["appeals", "median_days_to_decide", "Median days to decide a complaint",
+                 "" if ap["median_days_to_decide"] is None else ap["median_days_to_decide"]])
     return rows

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from cases.models import Case, CaseStatus, Escalation, Queue
 from enforcement import selectors as enforcement_selectors
 from enforcement.models import Policy
+from qa import selectors as qa_selectors
 from tsconsole.errors import DomainError
 from tsconsole.models import Team
 from tsconsole.roles import can, capability_required
@@ -92,7 +93,8 @@ def team(request):
     if f is None:
         return render(request, "insights/team.html", context, status=400)
     data = dashboards.team(f, user=None if lead else request.user)
-    csv = _export_table(request, {k: data[k] for k in ("analysts", "states", "decisions", "escalations")}, "team")
+    csv = _export_table(request, {k: data[k] for k in ("analysts", "states", "decisions", "escalations", "quality")},
+                        "team")
     if csv is not None:
         return csv
     context.update(
@@ -211,7 +213,7 @@ def export_download(request, pk):
 
 def home_action_now_context(request) -> dict:
     """The numbers a lead acts on now: breaches coming and present, escalations waiting for an
-    acknowledgement, decisions waiting for approval."""
+    acknowledgement, decisions waiting for approval, QA samples due."""
     now = timezone.now()
     open_cases = Case.objects.exclude(status=CaseStatus.RESOLVED)
     due = Q(resolution_due_at__gt=now, resolution_due_at__lte=now + timedelta(hours=1)) | Q(
@@ -224,4 +226,5 @@ def home_action_now_context(request) -> dict:
         "escalations_waiting": waiting.count(),
         "escalations_overdue": waiting.filter(ack_due_at__lte=now).count(),
         "approvals": enforcement_selectors.pending_approval_count(),
+        "qa": qa_selectors.samples_due_counts(now=now),
     }

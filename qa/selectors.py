@@ -23,6 +23,7 @@ from .models import (
     CalibrationCase,
     CalibrationParticipant,
     CalibrationSession,
+    Correction,
     Dispute,
     Feedback,
     FeedbackStatus,
@@ -120,9 +121,14 @@ def overview(*, weeks: int = 8, now=None) -> dict:
     for rows in by.values():
         for row in rows:
             row["rate"] = round(100 * row["agree"] / row["audits"], 1) if row["audits"] else None
-    due = Sample.objects.filter(status=SampleStatus.DUE).aggregate(
+    return {"by": by, "trend": trend, "weeks": weeks, **samples_due_counts(now=now)}
+
+
+def samples_due_counts(*, now=None) -> dict:
+    """Every due sample: how many, how many overdue, how many nobody has been assigned."""
+    now = now or timezone.now()
+    return Sample.objects.filter(status=SampleStatus.DUE).aggregate(
         due=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)), unassigned=Count("id", filter=Q(reviewer__isnull=True)))
-    return {"by": by, "trend": trend, "weeks": weeks, **due}
 
 
 # --------------------------------------------------------------------------- the blinded case
@@ -337,3 +343,60 @@ def rubrics_current() -> list[Rubric]:
         Rubric.objects.select_related("policy").prefetch_related("criteria")
         .order_by("policy_id", "-version").distinct("policy_id")
     )
+
+
+
+# --------------------------------------------------------------------------- figures (insights draws them)
+
+PASSING = (Outcome.AGREE, Outcome.MINOR)
+NO_VIOLATION = ["no_violation"]
+
+
+def audits_between(*, since, until):
+    """Audits recorded in [since, until). `final_outcome` (after any dispute ruling) is the verdict;
+    agree or minor passes. `score` is the rubric's weighted 0–100 (1..5 mapped onto 0..100)."""
+    return Audit.objects.filter(created_at__gte=since, created_at__lt=until)
+
+
+def audits_missing_violation(qs):
+    """Audits where the original decided no violation and the reviewer found one."""
+    return qs.filter(original_action_types=NO_VIOLATION).exclude(action_types=NO_VIOLATION)
+
+
+def corrected_decision_refs():
+    """The decisions (refs) a lead corrected after QA: a subquery for `decision_ref__in`."""
+    return Correction.objects.values("audit__sample__decision_ref")
+
+
+def calibration_alignment(*, since, until) -> list[dict]:
+    """Per case of the calibration sessions closed in [since, until): how many answers were
+    compared with the reference (the golden answer, else the single modal answer) and how many
+    differed, read from the results computed when each session closed."""
+    sessions = CalibrationSession.objects.filter(status=CalibrationSession.Status.CLOSED, closed_at__gte=since,
+                                                 closed_at__lt=until).order_by("closed_at", "id")
+    out = []
+    for session_id, results in sessions.values_list("id", "results"):
+        for case in (results or {}).get("cases", []):
+            reference = case.get("golden") or case.get("consensus")
+            if not reference:
+                continue
+            answers = sum(case["spread"].values())
+            out.append({"session": session_id, "case": case["case"], "policy": case["policy"], "compared": answers,
+                        "differed": answers - case["spread"].get(reference, 0)})
+    return out
+
+
+def calibration_agreement_by_person(*, since, until) -> dict[str, dict]:
+    """Per participant (username) over the sessions closed in [since, until): answers compared with
+    the reference and how many agreed, from each session's stored results."""
+    out: dict[str, dict] = {}
+    sessions = CalibrationSession.objects.filter(status=CalibrationSession.Status.CLOSED, closed_at__gte=since,
+                                                 closed_at__lt=until)
+    for results in sessions.values_list("results", flat=True):
+        for name, row in ((results or {}).get("participants") or {}).items():
+            if not row.get("compared"):
+                continue
+            mine = out.setdefault(name, {"compared": 0, "agreed": 0})
+            mine["compared"] += row["compared"]
+            mine["agreed"] += round(row["compared"] * row["agreement"])
+    return out

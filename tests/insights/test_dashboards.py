@@ -14,7 +14,7 @@ from insights.models import ExportJob, KpiTarget
 from tests import factories as fx
 from tsconsole.models import AuditEntry
 
-from .world import applied_action
+from .world import appeal_on, applied_action
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +145,8 @@ def test_repeat_offender_and_false_positive_kpis():
     linked = fx.AccountFactory()
     fx.SubjectSignalFactory(subject=first.target, signal=signal)
     fx.SubjectSignalFactory(subject=linked, signal=signal)
-    reversed_, _ = applied_action("termination", status="reversed")
+    reversed_, _ = applied_action("termination")
+    appeal_on(reversed_, outcome="overturned")  # reversed as incorrect: a false positive
     values = {r["key"]: r for r in kpis.compute(filters_from({}))}
     assert values["repeat_offenders"]["value"] == 0.0  # the linked account was never actioned
     assert values["false_positives"]["value"] == 50.0
