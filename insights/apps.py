@@ -7,9 +7,12 @@ class InsightsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from tsconsole.demo import register_seeder
         from tsconsole.slots import Panel, register_panel
 
-        from . import views
+        from . import demo, views
+
+        register_seeder("insights", demo.seed, order=90)
 
         register_panel("home", Panel(
             key="insights.action_now", template="insights/_home_action_now.html", capability="insights.lead",

@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, CaseStatus
 from enforcement.models import ActionStatus, EnforcementAction
+from insights.models import QueueHour
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +47,12 @@ def test_the_demo_is_a_working_day(settings):
     for case in Case.objects.filter(resolved_by__username="analyst3")[:20]:
         claimed = case.events.get(verb="claimed").created_at
         assert not case.events.filter(actor=case.resolved_by, created_at__lt=claimed).exists()
+
+    # The insights rollups cover the replayed days, so the dashboards show them at once.
+    first = CaseEvent.objects.aggregate(first=Min("created_at"))["first"]
+    assert QueueHour.objects.filter(hour__lte=first).exists()
+    assert QueueHour.objects.aggregate(n=Sum("resolved"))["n"] == Case.objects.filter(
+        status=CaseStatus.RESOLVED, resolved_at__isnull=False).count()
 
     # Seeding again adds nothing.
     counts = (Case.objects.count(), CaseEvent.objects.count())
