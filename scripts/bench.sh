@@ -63,6 +63,6 @@ if wants sla; then
 fi
 if wants insights; then
     use_db tsc_bench_insights
-    run bench/insights.py --cases "$BENCH_INSIGHTS_CASES"
+    run bench/insights_pages.py --cases "$BENCH_INSIGHTS_CASES"
 fi
 echo "results: $RESULTS" >&2

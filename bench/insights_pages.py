@@ -1,6 +1,6 @@
 """Insights benchmarks against the PostgreSQL in DATABASE_URL. Prints JSON lines.
 
-    DATABASE_URL=postgres://…/tsc_bench_insights .venv/bin/python bench/insights.py --cases 100000
+    DATABASE_URL=postgres://…/tsc_bench_insights .venv/bin/python bench/insights_pages.py --cases 100000
 
 With fewer than --cases cases in the database it first runs `bench_generate` (cases, reports,
 `opened`/`resolved` events), then gives every fifth resolved case an applied restriction (a mix of
