@@ -1,9 +1,35 @@
-"""Insights reads that are not dashboards: statements of reasons and their submission status."""
+"""Insights reads that are not dashboards: statements of reasons and their submission status, and
+the leads' home panel."""
+
+from datetime import timedelta
 
 from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast
 
+from cases.models import Case, CaseStatus, Escalation
+from enforcement import selectors as enforcement_selectors
+from qa import selectors as qa_selectors
+
 from .models import StatementOfReasons
+
+
+def action_now_counts(*, now) -> dict:
+    """The numbers a lead acts on now: breaches coming and present, escalations waiting for an
+    acknowledgement, decisions waiting for approval, QA samples due."""
+    open_cases = Case.objects.exclude(status=CaseStatus.RESOLVED)
+    soon = now + timedelta(hours=1)
+    due = Q(resolution_due_at__gt=now, resolution_due_at__lte=soon) | Q(
+        first_touched_at__isnull=True, first_touch_due_at__gt=now, first_touch_due_at__lte=soon)
+    breached = Q(resolution_due_at__lte=now) | Q(first_touched_at__isnull=True, first_touch_due_at__lte=now)
+    waiting = Escalation.objects.filter(status=Escalation.Status.OPEN)
+    return {
+        "due_within_hour": open_cases.filter(due).count(),
+        "breached": open_cases.filter(breached).count(),
+        "escalations_waiting": waiting.count(),
+        "escalations_overdue": waiting.filter(ack_due_at__lte=now).count(),
+        "approvals": enforcement_selectors.pending_approval_count(),
+        "qa": qa_selectors.samples_due_counts(now=now),
+    }
 
 
 def statements_page(*, period, after=None, limit: int) -> list[tuple]:

@@ -8,17 +8,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from cases.models import Case, CaseStatus, Escalation, Queue
-from enforcement import selectors as enforcement_selectors
+from cases.models import Queue
 from enforcement.models import Policy
-from qa import selectors as qa_selectors
 from tsconsole.errors import DomainError
 from tsconsole.models import Team
 from tsconsole.roles import can, capability_required
@@ -212,19 +209,5 @@ def export_download(request, pk):
 
 
 def home_action_now_context(request) -> dict:
-    """The numbers a lead acts on now: breaches coming and present, escalations waiting for an
-    acknowledgement, decisions waiting for approval, QA samples due."""
-    now = timezone.now()
-    open_cases = Case.objects.exclude(status=CaseStatus.RESOLVED)
-    due = Q(resolution_due_at__gt=now, resolution_due_at__lte=now + timedelta(hours=1)) | Q(
-        first_touched_at__isnull=True, first_touch_due_at__gt=now, first_touch_due_at__lte=now + timedelta(hours=1))
-    breached = Q(resolution_due_at__lte=now) | Q(first_touched_at__isnull=True, first_touch_due_at__lte=now)
-    waiting = Escalation.objects.filter(status=Escalation.Status.OPEN)
-    return {
-        "due_within_hour": open_cases.filter(due).count(),
-        "breached": open_cases.filter(breached).count(),
-        "escalations_waiting": waiting.count(),
-        "escalations_overdue": waiting.filter(ack_due_at__lte=now).count(),
-        "approvals": enforcement_selectors.pending_approval_count(),
-        "qa": qa_selectors.samples_due_counts(now=now),
-    }
+    """The leads' home panel: the numbers a lead acts on now."""
+    return selectors.action_now_counts(now=timezone.now())
