@@ -12,6 +12,7 @@ from django.db.models import Aggregate, Avg, Count, DurationField, F, Q
 from django.utils import timezone
 
 from cases.models import CaseEvent, CaseKind, CaseStatus, Evidence
+from cases.selectors.workspace import evidence_revealed_ids
 from enforcement import selectors as enforcement_selectors
 from enforcement.models import ActionStatus, EnforcementAction
 from tsconsole.roles import can
@@ -136,11 +137,17 @@ def appeal_panel(user, case) -> dict:
             :ORIGINAL_EVENTS]
     )
     original_evidence = list(
-        Evidence.objects.filter(case_id=decision_case).select_related("captured_by").order_by("captured_at", "id")
+        Evidence.objects.filter(case_id=decision_case).select_related("captured_by", "case__category")
+        .order_by("captured_at", "id")
     )
+    # Sensitive images show as the reviewer chose (Preferences) and, until they reveal them on the
+    # original case (a timeline event there), only as the low-detail derivative.
+    revealed = (evidence_revealed_ids(user, original_evidence[0].case, original_evidence)
+                if original_evidence else set())
     return {
         "original_events": original_events,
         "original_evidence": original_evidence,
+        "original_revealed": revealed,
         "appeal": appeal,
         "original": original,
         "first": first,

@@ -30,6 +30,10 @@ class CasesConfig(AppConfig):
 
         register_seeder("escalations", demo_escalations.seed, order=12)
 
+        from . import demo_exposure
+
+        register_seeder("exposure", demo_exposure.seed, order=27)  # after the workday's replay
+
         register_panel("home", Panel(
             key="cases.escalations", template="cases/_home_escalations.html", capability="escalation.manage",
             context=lambda request: {"escalations": escalation_selectors.awaiting_acknowledgement(request.user)},

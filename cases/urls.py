@@ -20,6 +20,7 @@ urlpatterns: list = [
     path("cases/<int:pk>/resume/", workspace.case_resume, name="case-resume"),
     path("cases/<int:pk>/handoff/", workspace.case_handoff, name="case-handoff"),
     path("cases/<int:pk>/resolve/", workspace.case_resolve, name="case-resolve"),
+    path("cases/<int:pk>/exposure/", workspace.case_exposure, name="case-exposure"),
     path("evidence/<int:pk>/", workspace.evidence_download, name="evidence-download"),
     path("evidence/<int:pk>/preview/", workspace.evidence_preview, name="evidence-preview"),
     path("evidence/<int:pk>/reveal/", workspace.evidence_reveal, name="evidence-reveal"),

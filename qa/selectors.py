@@ -154,7 +154,7 @@ def blinded_case(sample: Sample) -> dict:
     evidence = list(
         Evidence.objects.filter(case_id=case.pk, captured_at__lte=cutoff).order_by("captured_at", "id")
         .only("id", "kind", "original_name", "text_extract", "description", "content_type", "size", "sha256",
-              "sensitive", "captured_at")
+              "sensitive", "captured_at", "preview")
     )
     ids = {subject.pk}
     if subject.kind == subject.Kind.ACCOUNT:

@@ -125,17 +125,26 @@ def sample_review(request, pk):
 @capability_required("qa.review")
 def evidence(request, pk, evidence_id):
     """Evidence of a sample's case from before the decision, for its reviewer: inline images only,
-    never sniffed, every access logged as on the case page."""
+    never sniffed, every access logged as on the case page. `?preview=1` answers the low-detail
+    derivative, which is all a sensitive image shows until this reviewer reveals it; its original
+    is refused (403) before that."""
     sample = _sample_or_404(request, pk)
     item = selectors.blinded_evidence(sample, evidence_id)
     if item is None or item.kind != item.Kind.FILE or not item.is_image:
         raise Http404("No such evidence image on this sample.")
-    evidence_access_log(evidence=item, actor=request.user, purpose="qa_view")
+    preview = bool(request.GET.get("preview"))
+    if preview and not item.preview:
+        raise Http404("This evidence has no blurred preview.")
+    if not preview and item.needs_reveal and item.pk not in request.session.get(REVEALED_KEY, []):
+        return render(request, "403.html", {"exception": "Reveal this sensitive image on the sample page first."},
+                      status=403)
+    if not preview:
+        evidence_access_log(evidence=item, actor=request.user, purpose="qa_view")
     try:
-        handle = item.file.open("rb")
+        handle = (item.preview if preview else item.file).open("rb")
     except FileNotFoundError:
         raise Http404("The evidence file is missing from storage.")
-    response = HttpResponse(handle.read(), content_type=item.content_type)
+    response = HttpResponse(handle.read(), content_type="image/jpeg" if preview else item.content_type)
     handle.close()
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from .api_errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, error_body, is_api
+from .selectors import preferences_of, preferences_snapshot
 from .validators import control_character, control_free, describe
 
 # Paths that answer without a session: the login page itself, health checks, static files,
@@ -114,23 +115,49 @@ class ControlCharacterMiddleware:
 
 
 TZ_COOKIE = "tz"
+PREFS_SESSION_KEY = "tsc_prefs"
+
+
+def remember_preferences(request, prefs) -> dict:
+    """Keep the preferences every page needs in the session, so pages read them without a query.
+    Written at sign-in and whenever the person saves their preferences."""
+    snapshot = preferences_snapshot(prefs)
+    request.session[PREFS_SESSION_KEY] = snapshot
+    return snapshot
+
+
+def session_preferences(request) -> dict:
+    """The signed-in person's preferences snapshot (loaded once for sessions that predate it)."""
+    snapshot = request.session.get(PREFS_SESSION_KEY) if hasattr(request, "session") else None
+    if snapshot is None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return {}
+        snapshot = remember_preferences(request, preferences_of(user))
+    return snapshot
+
+
+def _zone(name: str):
+    if not name or len(name) > 64:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 class TimezoneMiddleware:
-    """Show times in the reader's zone: the IANA name the browser reports (console.js writes it to
-    the `tz` cookie), else the server's TIME_ZONE. An unknown name is ignored, never an error."""
+    """Show times in the reader's zone: the one they chose in Preferences, else the IANA name the
+    browser reports (console.js writes it to the `tz` cookie), else the server's TIME_ZONE. An
+    unknown name is ignored, never an error."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        name = request.COOKIES.get(TZ_COOKIE, "")
-        zone = None
-        if name and len(name) <= 64:
-            try:
-                zone = zoneinfo.ZoneInfo(name)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                zone = None
+        zone = _zone(session_preferences(request).get("tz", ""))
+        if zone is None:
+            zone = _zone(request.COOKIES.get(TZ_COOKIE, ""))
         if zone is not None:
             timezone.activate(zone)
         else:

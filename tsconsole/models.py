@@ -153,3 +153,68 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.component} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PreviewMode(models.TextChoices):
+    """How a sensitive image is shown to a person: the treatment applies to the blurred derivative
+    before a reveal and, for the greyscale modes, to the revealed original as well."""
+
+    BLURRED = "blurred", "Blurred"
+    GREYSCALE = "greyscale", "Greyscale"
+    GREYSCALE_BLURRED = "greyscale_blurred", "Greyscale and blurred"
+
+
+class UserPreferences(models.Model):
+    """A person's own console settings (every role has them). No row means the defaults."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="preferences")
+    preview_mode = models.CharField(max_length=20, choices=PreviewMode.choices, default=PreviewMode.BLURRED)
+    time_zone = models.CharField(max_length=64, blank=True,
+                                 help_text="IANA zone name; blank: the zone the browser reports.")
+    break_after_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="Minutes of continuous sensitive exposure before a break is suggested; blank: the site default.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "user preferences"
+
+    def __str__(self):
+        return f"preferences of {self.user}"
+
+
+class ExposureDay(models.Model):
+    """Minutes one person spent with a sensitive case page in view on one day (their local day).
+
+    Written only by `exposure_record`, one minute at a time, so the figure is what the server saw.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exposure_days")
+    day = models.DateField()
+    minutes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "user"]
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="exposure_day_unique")]
+        indexes = [models.Index(fields=["day"], name="exposure_day_day")]
+
+    def __str__(self):
+        return f"{self.user} {self.day}: {self.minutes} min"
+
+
+class ExposureClock(models.Model):
+    """Per person: the last minute counted (so two tabs never count one minute twice), the current
+    stretch of continuous sensitive exposure, and how far into it the break prompt is snoozed."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="exposure_clock")
+    last_minute = models.DateTimeField(help_text="Start of the last minute counted.")
+    stretch_started = models.DateTimeField(help_text="Start of the first minute of the current stretch.")
+    stretch_minutes = models.PositiveIntegerField(default=0)
+    snoozed_until_minutes = models.PositiveIntegerField(
+        default=0, help_text="The prompt stays hidden until the stretch reaches this many minutes.")
+
+    def __str__(self):
+        return f"{self.user}: {self.stretch_minutes} min since {self.stretch_started:%H:%M}"

@@ -64,6 +64,8 @@ CAPABILITIES: dict[str, set[str]] = {
     # administration
     "outbox.manage": {ADMIN},
     "system.health": {LEAD, ADMIN},
+    # wellness: everyone has their own preferences; leads see their teams' exposure to sensitive material
+    "wellness.team": {LEAD, ADMIN},
 }
 
 
@@ -118,6 +120,7 @@ CAPABILITY_TEXT = {
     "subject.status": "reading subject status",
     "outbox.manage": "managing deliveries",
     "system.health": "the system health page",
+    "wellness.team": "the team's exposure figures",
 }
 
 

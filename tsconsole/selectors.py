@@ -1,9 +1,23 @@
 """Reads for the console shell: home summaries, notifications, health."""
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Min
 from django.utils import timezone
 
-from .models import Heartbeat, Notification, OutboxMessage
+from .models import (
+    ExposureClock,
+    ExposureDay,
+    Heartbeat,
+    Notification,
+    OutboxMessage,
+    PreviewMode,
+    TeamMembership,
+    UserPreferences,
+)
+from .roles import ADMIN, has_role
 
 HEARTBEAT_STALE_SECONDS = 180
 
@@ -66,3 +80,90 @@ def outbox_backlog() -> dict:
         "pending": OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).count(),
         "dead": OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD).count(),
     }
+
+
+# --------------------------------------------------------------------------- preferences
+
+
+def preferences_of(user) -> UserPreferences:
+    """The person's preferences; an unsaved row with the defaults when they never set any."""
+    return UserPreferences.objects.filter(user=user).first() or UserPreferences(user=user)
+
+
+def preferences_snapshot(prefs: UserPreferences) -> dict:
+    """What every page needs of the preferences, small enough to keep in the session."""
+    return {"tz": prefs.time_zone, "preview": prefs.preview_mode, "break_after": prefs.break_after_minutes}
+
+
+def preview_label(mode: str) -> str:
+    return PreviewMode(mode).label if mode in PreviewMode.values else PreviewMode.BLURRED.label
+
+
+# --------------------------------------------------------------------------- exposure to sensitive material
+
+EXPOSURE_DAYS = 7
+
+
+def break_after_minutes(user) -> int:
+    """The person's own break threshold, else the site's."""
+    own = UserPreferences.objects.filter(user=user).values_list("break_after_minutes", flat=True).first()
+    return own or settings.WELLNESS_BREAK_AFTER_MINUTES
+
+
+def break_prompt(user, *, threshold: int | None = None, now=None) -> dict | None:
+    """{"minutes": n} when the person's current stretch of sensitive exposure has reached their
+    break threshold and the prompt is not snoozed; None otherwise (also once the stretch is over).
+    Pages pass the threshold from the session's preferences, so this is one query."""
+    now = now or timezone.now()
+    clock = ExposureClock.objects.filter(user=user).first()
+    if clock is None or now - clock.last_minute > timedelta(minutes=settings.WELLNESS_BREAK_RESET_MINUTES):
+        return None
+    threshold = threshold or break_after_minutes(user)
+    if clock.stretch_minutes >= threshold and clock.stretch_minutes >= clock.snoozed_until_minutes:
+        return {"minutes": clock.stretch_minutes}
+    return None
+
+
+def _days(today, count: int) -> list:
+    return [today - timedelta(days=offset) for offset in range(count - 1, -1, -1)]
+
+
+def exposure_summary(user, *, today=None, days: int = EXPOSURE_DAYS) -> dict:
+    """The person's own minutes on sensitive cases: today and each of the last `days` days."""
+    today = today or timezone.localdate()
+    span = _days(today, days)
+    minutes = dict(ExposureDay.objects.filter(user=user, day__gte=span[0], day__lte=today)
+                   .values_list("day", "minutes"))
+    series = [{"day": day, "minutes": minutes.get(day, 0)} for day in span]
+    return {"today": minutes.get(today, 0), "days": series, "total": sum(row["minutes"] for row in series)}
+
+
+def exposure_team_ids(user) -> list[int] | None:
+    """Teams whose exposure `user` may see: the teams they lead; None (every team) for admins."""
+    if has_role(user, ADMIN):
+        return None
+    return list(TeamMembership.objects.filter(user=user, is_lead=True).values_list("team_id", flat=True))
+
+
+def team_exposure(user, *, today=None, days: int = EXPOSURE_DAYS) -> dict:
+    """Minutes per analyst per day on sensitive cases, for the members of the teams `user` leads
+    (every team for admins): one row per person who had any exposure in the span."""
+    today = today or timezone.localdate()
+    span = _days(today, days)
+    team_ids = exposure_team_ids(user)
+    rows = ExposureDay.objects.filter(day__gte=span[0], day__lte=today)
+    if team_ids is not None:
+        members = TeamMembership.objects.filter(team_id__in=team_ids).values("user_id")
+        rows = rows.filter(user_id__in=members)
+    per_user: dict[int, dict] = {}
+    for user_id, day, minutes in rows.values_list("user_id", "day", "minutes"):
+        per_user.setdefault(user_id, {})[day] = minutes
+    names = dict(get_user_model().objects.filter(pk__in=per_user).values_list("pk", "username"))
+    people = []
+    for user_id in sorted(per_user, key=lambda pk: names.get(pk, "")):
+        series = [per_user[user_id].get(day, 0) for day in span]
+        people.append({"username": names.get(user_id, "?"), "minutes": series, "total": sum(series),
+                       "today": series[-1]})
+    totals = [sum(person["minutes"][index] for person in people) for index in range(len(span))]
+    return {"days": span, "people": people, "totals": totals, "scoped": team_ids is not None,
+            "has_teams": team_ids is None or bool(team_ids)}

@@ -6,15 +6,29 @@ change that caused it was committed.
 
 import json
 import uuid
+import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .bulk import chunks, values_sql
+from .errors import InvalidInput, NotAllowed
 from .links import absolute_url
-from .models import AuditEntry, Notification, OutboxMessage, WebhookEndpoint
+from .models import (
+    AuditEntry,
+    ExposureClock,
+    ExposureDay,
+    Notification,
+    OutboxMessage,
+    PreviewMode,
+    UserPreferences,
+    WebhookEndpoint,
+)
+from .selectors import break_after_minutes
 
 
 def outbox_enqueue(
@@ -147,3 +161,128 @@ def audit_record(*, actor, verb: str, object_type: str = "", object_ref: str = "
         actor=actor if actor is not None and actor.is_authenticated else None,
         verb=verb, object_type=object_type, object_ref=str(object_ref), data=data or {},
     )
+
+
+# --------------------------------------------------------------------------- preferences
+
+BREAK_AFTER_MIN, BREAK_AFTER_MAX = 5, 480
+
+
+def valid_time_zone(name: str) -> bool:
+    """An IANA zone this server knows (the select offers exactly these)."""
+    return name in zoneinfo.available_timezones()
+
+
+def preferences_update(*, user, preview_mode: str, time_zone: str, break_after_minutes: int | None,
+                       actor) -> UserPreferences:
+    """Save a person's own preferences and audit what changed. Only the person themself may do it.
+
+    `time_zone` blank means the browser's zone; `break_after_minutes` None means the site default.
+    """
+    if actor is None or actor.pk != user.pk:
+        raise NotAllowed("You can only change your own preferences.")
+    errors = {}
+    if preview_mode not in PreviewMode.values:
+        errors["preview_mode"] = f"Choose one of: {', '.join(PreviewMode.labels)}."
+    if time_zone and not valid_time_zone(time_zone):
+        errors["time_zone"] = f"“{time_zone[:64]}” is not a time zone this console knows; pick one from the list."
+    if break_after_minutes is not None and not (BREAK_AFTER_MIN <= break_after_minutes <= BREAK_AFTER_MAX):
+        errors["break_after_minutes"] = f"Choose between {BREAK_AFTER_MIN} and {BREAK_AFTER_MAX} minutes, or leave it blank."
+    if errors:
+        raise InvalidInput(" ".join(errors.values()), field_errors=errors)
+    with transaction.atomic():
+        prefs, _ = UserPreferences.objects.select_for_update().get_or_create(user=user)
+        new = {"preview_mode": preview_mode, "time_zone": time_zone, "break_after_minutes": break_after_minutes}
+        changed = {field: [getattr(prefs, field), value] for field, value in new.items() if getattr(prefs, field) != value}
+        if changed:
+            for field, value in new.items():
+                setattr(prefs, field, value)
+            prefs.save()
+            audit_record(actor=actor, verb="preferences_changed", object_type="user", object_ref=user.pk,
+                         data={"changed": changed})
+    return prefs
+
+
+# --------------------------------------------------------------------------- exposure to sensitive material
+
+
+@dataclass(frozen=True)
+class ExposureTick:
+    """What one heartbeat did: whether its minute was new, and the person's figures after it."""
+
+    counted: bool
+    reason: str = ""
+    today_minutes: int | None = None
+    stretch_minutes: int | None = None
+    prompt_due: bool = False
+
+
+def exposure_record(*, user, now: datetime | None = None, zone=None) -> ExposureTick:
+    """Count the minute of `now` as one minute of sensitive exposure for `user`, at most once.
+
+    One statement: the per-person clock accepts the minute only when it is later than the last one
+    counted (two tabs beating in the same minute count once; a late beat for an earlier minute
+    counts nothing), and only then is the day's total raised. The clock also keeps the current
+    stretch: a gap longer than WELLNESS_BREAK_RESET_MINUTES starts a new one and clears the snooze.
+    The day is the person's local day in `zone` (default: the zone active for the request).
+    """
+    now = now or timezone.now()
+    minute = now.replace(second=0, microsecond=0)
+    day = timezone.localtime(minute, zone or timezone.get_current_timezone()).date()
+    reset = timedelta(minutes=settings.WELLNESS_BREAK_RESET_MINUTES)
+    clock, days = ExposureClock._meta.db_table, ExposureDay._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH tick AS (
+                INSERT INTO {clock} AS c (user_id, last_minute, stretch_started, stretch_minutes, snoozed_until_minutes)
+                VALUES (%(user)s, %(minute)s, %(minute)s, 1, 0)
+                ON CONFLICT (user_id) DO UPDATE SET
+                    last_minute = EXCLUDED.last_minute,
+                    stretch_started = CASE WHEN EXCLUDED.last_minute - c.last_minute > %(reset)s
+                                           THEN EXCLUDED.last_minute ELSE c.stretch_started END,
+                    stretch_minutes = CASE WHEN EXCLUDED.last_minute - c.last_minute > %(reset)s
+                                           THEN 1 ELSE c.stretch_minutes + 1 END,
+                    snoozed_until_minutes = CASE WHEN EXCLUDED.last_minute - c.last_minute > %(reset)s
+                                                 THEN 0 ELSE c.snoozed_until_minutes END
+                WHERE c.last_minute < EXCLUDED.last_minute
+                RETURNING c.stretch_minutes, c.snoozed_until_minutes
+            ), today AS (
+                INSERT INTO {days} AS d (user_id, day, minutes)
+                SELECT %(user)s, %(day)s, 1 FROM tick
+                ON CONFLICT (user_id, day) DO UPDATE SET minutes = d.minutes + 1
+                RETURNING d.minutes
+            )
+            SELECT tick.stretch_minutes, tick.snoozed_until_minutes, today.minutes FROM tick, today
+            """,
+            {"user": user.pk, "minute": minute, "day": day, "reset": reset},
+        )
+        row = cursor.fetchone()
+    threshold = break_after_minutes(user)
+    if row is None:
+        clock = ExposureClock.objects.filter(user=user).first()
+        today = ExposureDay.objects.filter(user=user, day=day).values_list("minutes", flat=True).first() or 0
+        stretch = clock.stretch_minutes if clock else 0
+        return ExposureTick(counted=False, reason="This minute was already counted.", today_minutes=today,
+                            stretch_minutes=stretch,
+                            prompt_due=bool(clock) and stretch >= threshold and stretch >= clock.snoozed_until_minutes)
+    stretch, snoozed_until, today = row
+    return ExposureTick(counted=True, today_minutes=today, stretch_minutes=stretch,
+                        prompt_due=stretch >= threshold and stretch >= snoozed_until)
+
+
+def exposure_break_dismiss(*, user, actor, now: datetime | None = None) -> ExposureClock | None:
+    """Hide the break prompt until the current stretch has run another full threshold.
+
+    Returns the clock, or None when there is no stretch to snooze (nothing to do, not an error).
+    """
+    if actor is None or actor.pk != user.pk:
+        raise NotAllowed("You can only dismiss your own break prompt.")
+    threshold = break_after_minutes(user)
+    with transaction.atomic():
+        clock = ExposureClock.objects.select_for_update().filter(user=user).first()
+        if clock is None:
+            return None
+        clock.snoozed_until_minutes = clock.stretch_minutes + threshold
+        clock.save(update_fields=["snoozed_until_minutes"])
+    return clock

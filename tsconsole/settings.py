@@ -209,6 +209,13 @@ if DSA_TERMS_URL and (not re.match(r"https?://", DSA_TERMS_URL) or len(DSA_TERMS
 INSIGHTS_EXPORT_INLINE_MAX = env.env_int("INSIGHTS_EXPORT_INLINE_MAX", 5000, minimum=1)
 INSIGHTS_EXPORT_DIR = env.env_str("INSIGHTS_EXPORT_DIR", str(VAR_DIR / "exports"))
 
+# Wellness: after this many minutes of continuous exposure to sensitive material the page suggests
+# a break (each person may choose their own in Preferences); a gap of BREAK_RESET minutes without
+# any sensitive case in view ends the stretch.
+WELLNESS_BREAK_AFTER_MINUTES = env.env_int("WELLNESS_BREAK_AFTER_MINUTES", 45, minimum=5, maximum=480)
+WELLNESS_BREAK_RESET_MINUTES = env.env_int("WELLNESS_BREAK_RESET_MINUTES", 10, minimum=2, maximum=240)
+WELLNESS_HEARTBEAT_SECONDS = env.env_int("WELLNESS_HEARTBEAT_SECONDS", 60, minimum=15, maximum=300)
+
 # How long after an action the affected user (or the notifier) may appeal it (DSA Art. 20: at least 6 months).
 APPEAL_WINDOW_MONTHS = env.env_int("APPEAL_WINDOW_MONTHS", 6, minimum=6, maximum=120)
 

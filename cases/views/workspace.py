@@ -8,20 +8,23 @@ fragments it changed. Service errors become a message and their 4xx status, neve
 
 import mimetypes
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from tsconsole.errors import DomainError
+from tsconsole.middleware import session_preferences
 from tsconsole.roles import can, capability_required
+from tsconsole.selectors import break_prompt
 from tsconsole.slots import panels_for
 
 from ..filters import CaseFilter
 from ..models import CaseStatus, Priority
 from ..selectors import workspace as selectors
-from ..services import saved_filters, workflow
+from ..services import exposure, saved_filters, workflow
 
 # --------------------------------------------------------------------------- queues
 
@@ -89,11 +92,35 @@ def _case_context(request, case) -> dict:
             "handoff": may_work and case.status == CaseStatus.IN_REVIEW and (is_assignee or lead),
             "resolve": may_work and case.status in workflow.CLAIMED and is_assignee and case.kind == "report",
         },
+        # A sensitive case's page beats once a minute while in view (exposure minutes, break prompt).
+        "exposure": _exposure_context(request, case),
         "case_panels": panels_for("case", request, case=case),
         # wide panels above the subject (an appeal beside the decision it contests)
         "case_main_panels": panels_for("case_main", request, case=case),
     })
     return data
+
+
+def _exposure_context(request, case) -> dict | None:
+    if not case.category.sensitive:
+        return None
+    threshold = session_preferences(request).get("break_after") or settings.WELLNESS_BREAK_AFTER_MINUTES
+    return {"url": reverse("case-exposure", args=[case.pk]), "seconds": settings.WELLNESS_HEARTBEAT_SECONDS,
+            "break_after": threshold, "prompt": break_prompt(request.user, threshold=threshold)}
+
+
+@require_POST
+@capability_required("case.view")
+def case_exposure(request, pk):
+    """The case page's heartbeat: count this minute if the case is sensitive; say if a break is due.
+    A case the user may not see is a 404, as on the page itself."""
+    case = _case_or_404(request, pk)
+    tick = exposure.case_exposure_tick(case=case, actor=request.user)
+    return JsonResponse({
+        "counted": tick.counted, "reason": tick.reason, "today_minutes": tick.today_minutes,
+        "stretch_minutes": tick.stretch_minutes,
+        "prompt": {"minutes": tick.stretch_minutes} if tick.prompt_due else None,
+    })
 
 
 @require_GET

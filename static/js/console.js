@@ -108,6 +108,25 @@
     toggle.setAttribute("aria-expanded", String(open));
     document.body.classList.toggle("menu-open", open);
   });
+  // Navigation menus (<details>): one open at a time; a click elsewhere or Esc closes them, Esc
+  // returning the focus to the menu's button.
+  function closeMenus(except) {
+    document.querySelectorAll("details.navmenu[open]").forEach(function (menu) {
+      if (menu !== except) menu.open = false;
+    });
+  }
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (menu.classList && menu.classList.contains("navmenu") && menu.open) closeMenus(menu);
+  }, true);
+  document.addEventListener("click", function (event) {
+    if (!(event.target.closest && event.target.closest("details.navmenu"))) closeMenus(null);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var menu = event.target.closest && event.target.closest("details.navmenu[open]");
+    if (menu) { menu.open = false; menu.querySelector("summary").focus(); event.stopPropagation(); }
+  });
   // Rows with data-href open on a click anywhere in the row (links and buttons keep their own).
   document.addEventListener("click", function (event) {
     var row = event.target.closest && event.target.closest("tr[data-href]");
