@@ -62,10 +62,10 @@ class PreferencesForm(forms.Form):
 
     preview_mode = forms.ChoiceField(
         label="Sensitive images", choices=PreviewMode.choices, widget=forms.RadioSelect,
-        help_text="How images in sensitive cases are shown before you reveal them (greyscale also after).",
+        help_text="How images in sensitive cases are shown to you.",
     )
     time_zone = forms.ChoiceField(
-        label="Time zone", required=False,
+        label="Show times in", required=False,
         help_text="Times on every page are shown in this zone. The browser’s zone follows your computer.",
         error_messages={"invalid_choice": "“%(value)s” is not a time zone this console knows; pick one from the list."},
     )
@@ -78,6 +78,18 @@ class PreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = zone_choices()
         self.fields["break_after_minutes"].widget.attrs["placeholder"] = str(settings.WELLNESS_BREAK_AFTER_MINUTES)
+
+    PREVIEW_HINTS = {
+        PreviewMode.BLURRED: "Blurred until you reveal it; in colour after.",
+        PreviewMode.GREYSCALE: "A soft grey copy until you reveal it; grey after too (colour on request).",
+        PreviewMode.GREYSCALE_BLURRED: "Blurred and grey until you reveal it; grey after (colour on request).",
+    }
+
+    def preview_options(self) -> list[dict]:
+        """The choices with a line each on what they do, for the page's radio buttons."""
+        current = self["preview_mode"].value()
+        return [{"value": value, "label": label, "hint": self.PREVIEW_HINTS[value], "checked": value == current,
+                 "id": f"preview-{value}"} for value, label in PreviewMode.choices]
 
     def add_service_errors(self, field_errors: dict) -> None:
         for field, message in field_errors.items():

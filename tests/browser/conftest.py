@@ -87,7 +87,8 @@ def login(page, live_server, username: str, password: str) -> None:
 
 
 def logout(page) -> None:
-    page.click(".userbox form button")
+    page.click(".usermenu summary")
+    page.click(".usermenu form button")
     page.wait_for_url("**/accounts/login/**")
 
 

@@ -33,7 +33,7 @@ def test_every_role_has_the_page_and_the_menu_entry(client, make_user, role):
 def test_defaults_without_a_row(client, analyst):
     client.force_login(analyst)
     html = client.get(reverse("preferences")).content.decode()
-    checked = re.search(r'<input type="radio" name="preview_mode" value="(\w+)"[^>]*checked', html)
+    checked = re.search(r'name="preview_mode" id="[^"]+" value="(\w+)" checked', html)
     assert checked and checked.group(1) == "blurred"
     assert not UserPreferences.objects.exists()
 
