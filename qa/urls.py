@@ -8,6 +8,7 @@ urlpatterns = [
     path("qa/", views.queue, name="qa-queue"),
     path("qa/samples/<int:pk>/", views.sample_detail, name="qa-sample"),
     path("qa/samples/<int:pk>/review/", views.sample_review, name="qa-sample-review"),
+    path("qa/samples/<int:pk>/exposure/", views.sample_exposure, name="qa-sample-exposure"),
     path("qa/samples/<int:pk>/assign/", views.sample_assign, name="qa-sample-assign"),
     path("qa/samples/<int:pk>/evidence/<int:evidence_id>/", views.evidence, name="qa-evidence"),
     path("qa/samples/<int:pk>/evidence/<int:evidence_id>/reveal/", views.evidence_reveal, name="qa-evidence-reveal"),

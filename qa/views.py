@@ -9,17 +9,20 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cases.services.exposure import case_exposure_tick
 from cases.services.workflow import evidence_access_log
 from enforcement.models import DURATION_OPTIONAL, DURATION_REQUIRED, ActionType, Policy
 from tsconsole import roles
 from tsconsole.errors import DomainError
+from tsconsole.middleware import session_preferences
 from tsconsole.roles import can, capability_required
+from tsconsole.selectors import exposure_page
 
 from . import sampling, selectors, services
 from .models import Outcome, RuleKind, SampleStatus
@@ -94,11 +97,24 @@ def sample_detail(request, pk):
 def _blind_page(request, sample, *, posted=None, status=200):
     may_review = request.user.pk not in (sample.analyst_id, sample.approver_id) and (
         sample.reviewer_id == request.user.pk or (sample.reviewer_id is None and can(request.user, "qa.manage")))
+    blind = selectors.blinded_case(sample)
+    # A sensitive case under review counts as exposure, as on the case page (and may prompt a break).
+    exposure = exposure_page(request.user, url=reverse("qa-sample-exposure", args=[sample.pk]),
+                             threshold=session_preferences(request).get("break_after")) if blind["sensitive"] else None
     return render(request, "qa/audit.html", {
-        "sample": sample, "blind": selectors.blinded_case(sample), "form": selectors.review_form_data(sample),
+        "sample": sample, "blind": blind, "form": selectors.review_form_data(sample), "exposure": exposure,
         "revealed": set(request.session.get(REVEALED_KEY, [])), "may_review": may_review, "posted": posted,
         "scores_posted": {k[6:]: v for k, v in (posted or {}).items() if k.startswith("score_")},
     }, status=status)
+
+
+@require_POST
+@capability_required("qa.review")
+def sample_exposure(request, pk):
+    """The blinded review page's heartbeat: a minute on a sensitive case counts for the reviewer.
+    A sample that is not theirs is a 404, as on the page."""
+    sample = _sample_or_404(request, pk)
+    return JsonResponse(case_exposure_tick(case=sample.case, actor=request.user).as_json())
 
 
 @require_POST

@@ -274,6 +274,8 @@ CHECKS += [
     UrlCheck("qa-sample-assign", lambda w: reverse("qa-sample-assign", args=[w.qa.sample().pk]), LEADS, method="post",
              data={"reviewer": "access-qa"}),
     UrlCheck("qa-evidence", lambda w: _qa_evidence(w, "qa-evidence"), QA_REVIEWERS),
+    UrlCheck("qa-sample-exposure", lambda w: reverse("qa-sample-exposure", args=[w.qa.sample().pk]), QA_REVIEWERS,
+             method="post"),
     UrlCheck("qa-evidence-reveal", lambda w: _qa_evidence(w, "qa-evidence-reveal"), QA_REVIEWERS, method="post"),
     UrlCheck("qa-audit-correct", lambda w: reverse("qa-audit-correct", args=[w.qa.audit().pk]), LEADS, method="post",
              data={"verdict": "no_violation", "reason": "walked"}),

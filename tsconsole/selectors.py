@@ -124,6 +124,14 @@ def break_prompt(user, *, threshold: int | None = None, now=None) -> dict | None
     return None
 
 
+def exposure_page(user, *, url: str, threshold: int | None = None) -> dict:
+    """What a page showing sensitive material needs: where to beat, how often, and the break prompt
+    if one is due. `threshold` is the person's own (from the session's preferences) or None."""
+    threshold = threshold or settings.WELLNESS_BREAK_AFTER_MINUTES
+    return {"url": url, "seconds": settings.WELLNESS_HEARTBEAT_SECONDS, "break_after": threshold,
+            "prompt": break_prompt(user, threshold=threshold)}
+
+
 def _days(today, count: int) -> list:
     return [today - timedelta(days=offset) for offset in range(count - 1, -1, -1)]
 

@@ -216,6 +216,12 @@ class ExposureTick:
     stretch_minutes: int | None = None
     prompt_due: bool = False
 
+    def as_json(self) -> dict:
+        """The heartbeat endpoints' answer (static/js/wellness.js reads `prompt`)."""
+        return {"counted": self.counted, "reason": self.reason, "today_minutes": self.today_minutes,
+                "stretch_minutes": self.stretch_minutes,
+                "prompt": {"minutes": self.stretch_minutes} if self.prompt_due else None}
+
 
 def exposure_record(*, user, now: datetime | None = None, zone=None) -> ExposureTick:
     """Count the minute of `now` as one minute of sensitive exposure for `user`, at most once.

@@ -8,7 +8,6 @@ fragments it changed. Service errors become a message and their 4xx status, neve
 
 import mimetypes
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tsconsole.errors import DomainError
 from tsconsole.middleware import session_preferences
 from tsconsole.roles import can, capability_required
-from tsconsole.selectors import break_prompt
+from tsconsole.selectors import exposure_page
 from tsconsole.slots import panels_for
 
 from ..filters import CaseFilter
@@ -104,9 +103,8 @@ def _case_context(request, case) -> dict:
 def _exposure_context(request, case) -> dict | None:
     if not case.category.sensitive:
         return None
-    threshold = session_preferences(request).get("break_after") or settings.WELLNESS_BREAK_AFTER_MINUTES
-    return {"url": reverse("case-exposure", args=[case.pk]), "seconds": settings.WELLNESS_HEARTBEAT_SECONDS,
-            "break_after": threshold, "prompt": break_prompt(request.user, threshold=threshold)}
+    return exposure_page(request.user, url=reverse("case-exposure", args=[case.pk]),
+                         threshold=session_preferences(request).get("break_after"))
 
 
 @require_POST
@@ -115,12 +113,7 @@ def case_exposure(request, pk):
     """The case page's heartbeat: count this minute if the case is sensitive; say if a break is due.
     A case the user may not see is a 404, as on the page itself."""
     case = _case_or_404(request, pk)
-    tick = exposure.case_exposure_tick(case=case, actor=request.user)
-    return JsonResponse({
-        "counted": tick.counted, "reason": tick.reason, "today_minutes": tick.today_minutes,
-        "stretch_minutes": tick.stretch_minutes,
-        "prompt": {"minutes": tick.stretch_minutes} if tick.prompt_due else None,
-    })
+    return JsonResponse(exposure.case_exposure_tick(case=case, actor=request.user).as_json())
 
 
 @require_GET

@@ -118,3 +118,29 @@ def test_support_sees_why_an_appeal_was_refused_and_keeps_the_words(client, supp
     html = response.content.decode()
     assert "is not affected by this decision" in html and "Words typed on the phone." in html
     assert not Appeal.objects.exists()
+
+
+def test_the_appeal_shows_the_original_cases_sensitive_images_as_the_reviewer_chose(client, claimed_appeal, decided,
+                                                                                   reviewer):
+    from django.core.files.base import ContentFile
+
+    from cases.models import Category
+    from cases.services.workflow import evidence_reveal
+    from tests.factories import EvidenceFactory
+    from tsconsole.models import UserPreferences
+
+    decision = decided()
+    Category.objects.filter(pk=decision.case.category_id).update(sensitive=True)
+    image = EvidenceFactory(case=decision.case, kind="file", text_extract="", content_type="image/png",
+                            original_name="scene.png")
+    image.preview.save("previews/scene.jpg", ContentFile(b"\xff\xd8\xff\xe0 derivative"), save=True)
+    appeal = claimed_appeal(decision)
+    UserPreferences.objects.create(user=reviewer, preview_mode="greyscale")
+    client.force_login(reviewer)
+    html = client.get(reverse("case-detail", args=[appeal.case_id])).content.decode()
+    assert reverse("evidence-preview", args=[image.pk]) in html and "treat-greyscale" in html
+    assert f"Reveal on case {decision.case.pk}" in html
+    assert reverse("evidence-download", args=[image.pk]) + "?inline=1" not in html
+    evidence_reveal(evidence_id=image.pk, actor=reviewer)
+    html = client.get(reverse("case-detail", args=[appeal.case_id])).content.decode()
+    assert reverse("evidence-download", args=[image.pk]) + "?inline=1" in html and "data-colour-toggle" in html

@@ -183,3 +183,50 @@ def test_the_blinded_page_and_api_stay_flat(client, api_as, sampled, reviewer, d
         assert client.get(reverse("qa-sample", args=[sampled.pk])).status_code == 200
     with django_assert_max_num_queries(30):
         assert api_as(reviewer).get(reverse("api-qa-sample", args=[sampled.pk])).status_code == 200
+
+
+# --------------------------------------------------------------------------- sensitive images and exposure
+
+
+def _sensitive_image(sample):
+    from django.core.files.base import ContentFile
+
+    from cases.models import Category
+
+    Category.objects.filter(pk=sample.case.category_id).update(sensitive=True)
+    image = EvidenceFactory(case=sample.case, kind="file", text_extract="", content_type="image/png",
+                            original_name="scene.png", file=ContentFile(b"\x89PNG original", name="scene.png"))
+    image.preview.save("previews/scene.jpg", ContentFile(b"\xff\xd8\xff\xe0 derivative"), save=False)
+    Evidence.objects.filter(pk=image.pk).update(captured_at=timezone.now() - timedelta(hours=2), preview=image.preview.name)
+    return image
+
+
+def test_a_sensitive_image_reaches_the_reviewer_only_as_its_derivative_until_revealed(client, sampled, reviewer):
+    from tsconsole.models import UserPreferences
+
+    image = _sensitive_image(sampled)
+    UserPreferences.objects.create(user=reviewer, preview_mode="greyscale_blurred")
+    client.force_login(reviewer)
+    original = reverse("qa-evidence", args=[sampled.pk, image.pk])
+    html = client.get(reverse("qa-sample", args=[sampled.pk])).content.decode()
+    assert f'src="{original}?preview=1"' in html and f'src="{original}"' not in html
+    assert "treat-greyscale_blurred blurred" in html
+    assert client.get(original).status_code == 403
+    preview = client.get(original, {"preview": "1"})
+    assert preview.status_code == 200 and preview["Content-Type"] == "image/jpeg"
+    client.post(reverse("qa-evidence-reveal", args=[sampled.pk, image.pk]))
+    html = client.get(reverse("qa-sample", args=[sampled.pk])).content.decode()
+    assert f'src="{original}"' in html and 'data-testid="evidence-revealed"' in html
+    assert client.get(original).status_code == 200
+
+
+def test_the_review_page_of_a_sensitive_case_counts_exposure_for_its_reviewer_only(client, sampled, reviewer, make_user):
+    from tsconsole.models import ExposureDay
+
+    _sensitive_image(sampled)
+    client.force_login(reviewer)
+    assert "data-exposure-url" in client.get(reverse("qa-sample", args=[sampled.pk])).content.decode()
+    assert client.post(reverse("qa-sample-exposure", args=[sampled.pk])).json()["counted"] is True
+    client.force_login(make_user(roles.QA_REVIEWER, username="someone-else"))
+    assert client.post(reverse("qa-sample-exposure", args=[sampled.pk])).status_code == 404
+    assert list(ExposureDay.objects.values_list("user__username", "minutes")) == [("quill", 1)]
