@@ -6,6 +6,7 @@ One seeding for all the checks: the whole demo takes seconds to make."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Max, Min, Sum
 from django.utils import timezone
@@ -13,6 +14,8 @@ from django.utils import timezone
 from cases.models import Case, CaseEvent, CaseStatus
 from enforcement.models import ActionStatus, EnforcementAction
 from insights.models import QueueHour
+from tsconsole.models import ExposureDay
+from tsconsole.selectors import team_exposure
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +57,14 @@ def test_the_demo_is_a_working_day(settings):
     assert QueueHour.objects.aggregate(n=Sum("resolved"))["n"] == Case.objects.filter(
         status=CaseStatus.RESOLVED, resolved_at__isnull=False).count()
 
+    # The lead sees the team's minutes on sensitive cases, derived from the replayed claims.
+    lead = get_user_model().objects.get(username="lead")
+    exposed = team_exposure(lead)["people"]
+    assert len(exposed) >= 2 and all(person["total"] > 0 for person in exposed)
+    assert all(minutes <= 24 * 60 for person in exposed for minutes in person["minutes"])
+
     # Seeding again adds nothing.
-    counts = (Case.objects.count(), CaseEvent.objects.count())
+    counts = (Case.objects.count(), CaseEvent.objects.count(), ExposureDay.objects.aggregate(n=Sum("minutes"))["n"])
     call_command("seed_demo", force=True, verbosity=0)
-    assert (Case.objects.count(), CaseEvent.objects.count()) == counts
+    assert (Case.objects.count(), CaseEvent.objects.count(),
+            ExposureDay.objects.aggregate(n=Sum("minutes"))["n"]) == counts

@@ -1,8 +1,9 @@
 """One way to show a moment on every page: relative ("3h 5m ago", "in 55m"), with the absolute
 time in the reader's zone on hover and in the `datetime` attribute for scripts.
 
-The zone is the one TimezoneMiddleware activated (the browser's, sent in the `tz` cookie), so
-`localtime` here is the reader's local time; the label names the zone so nobody guesses.
+The zone is the one TimezoneMiddleware activated (the reader's own from Preferences, else the
+browser's, sent in the `tz` cookie), so `localtime` here is the reader's local time; the label
+names the zone so nobody guesses.
 Loaded as a template builtin: `{{ case.opened_at|when }}`, `{{ x|when_abs }}`.
 """
 
