@@ -173,5 +173,5 @@ def team_exposure(user, *, today=None, days: int = EXPOSURE_DAYS) -> dict:
         people.append({"username": names.get(user_id, "?"), "minutes": series, "total": sum(series),
                        "today": series[-1]})
     totals = [sum(person["minutes"][index] for person in people) for index in range(len(span))]
-    return {"days": span, "people": people, "totals": totals, "scoped": team_ids is not None,
+    return {"days": span, "people": people, "totals": totals, "total": sum(totals), "scoped": team_ids is not None,
             "has_teams": team_ids is None or bool(team_ids)}

@@ -195,7 +195,7 @@ def test_the_lead_sees_only_the_teams_they_lead(client, lead, analyst, make_user
     ExposureDay.objects.create(user=stranger, day=today, minutes=99)
     data = selectors.team_exposure(lead)
     assert [p["username"] for p in data["people"]] == ["ana"]
-    assert data["people"][0]["minutes"][-2:] == [20, 50] and data["totals"][-1] == 50
+    assert data["people"][0]["minutes"][-2:] == [20, 50] and data["totals"][-1] == 50 and data["total"] == 70
     client.force_login(lead)
     page = client.get(reverse("home")).content.decode()
     assert 'data-testid="exposure-team"' in page and "stranger" not in page
