@@ -64,8 +64,10 @@ def test_decide_approve_and_support_lookup(page, live_server, flow):
     panel.locator("textarea[name=rationale]").fill("Eleven replies to the same person in an hour after being blocked.")
     page.select_option("#decision-macro", "restricted")
     statement = page.get_by_test_id("statement")
+    # Wait for this macro's own words: checking Warning may already have filled the ladder's macro.
     page.wait_for_function(
-        "() => document.querySelector('#decision-statement').value.includes('targeted harassment')")
+        "() => document.querySelector('#decision-statement').value.includes('What we saw')")
+    assert "targeted harassment" in statement.input_value()
     assert "{what}" in statement.input_value()
     assert "{what}" in page.get_by_test_id("placeholders").inner_text()
     screenshot(page, "enforcement-decision-form")
