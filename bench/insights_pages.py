@@ -9,9 +9,14 @@ Then, one line each:
 
 - `rollup`: rebuilding the hourly rollups from the whole timeline (hours/s, events/s);
 - `sor_build`: writing the statements of reasons of every restriction (statements/s);
-- `sor_export`: paging the whole statements API with limit=1000 (statements/s, in-process client);
+- `sor_export`: paging the whole statements API with limit=1000 (statements/s, in-process client),
+  and statements per CPU second;
 - `page`: each dashboard as a lead, in process (Django's test client, no HTTP), `--requests` times:
-  p50/p95 ms and the query count; the transparency report over a year, as page, JSON and CSV.
+  p50/p95 ms, CPU ms per request and the query count; the transparency report over a year, as page,
+  JSON and CSV.
+
+CPU is this process's (the view and the in-process client) plus its PostgreSQL backend's, read from
+/proc: unlike wall-clock time it does not grow with the neighbours' load on a shared machine.
 """
 
 import argparse
@@ -23,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsconsole.settings")
-from harness import emit, percentile  # noqa: E402
+from harness import emit, percentile, proc_cpu  # noqa: E402
 
 ACTION_MIX = [  # (action type, decision column, value) chosen by case id modulo 4
     ("remove_content", "decision_visibility", "DECISION_VISIBILITY_CONTENT_REMOVED"),
@@ -89,6 +94,19 @@ def lead_client():
     return client
 
 
+def backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def cpu_now(pid: int) -> float:
+    """CPU seconds so far of this process (view, and the in-process client) plus its database backend."""
+    return time.process_time() + proc_cpu(pid)
+
+
 def time_page(client, name: str, path: str, requests: int) -> dict:
     from django.db import connection
 
@@ -105,15 +123,18 @@ def time_page(client, name: str, path: str, requests: int) -> dict:
     if response.status_code != 200:
         raise SystemExit(f"{path} answered {response.status_code}")
     latencies = []
+    pid = backend_pid()
+    cpu_started = cpu_now(pid)
     for _ in range(requests):
         started = time.perf_counter()
         response = client.get(path)
         if hasattr(response, "streaming_content"):
             b"".join(response.streaming_content)
         latencies.append(time.perf_counter() - started)
+    cpu = cpu_now(pid) - cpu_started
     return {"bench": "insights", "case": "page", "page": name, "requests": requests,
             "p50_ms": ms(percentile(latencies, 50)), "p95_ms": ms(percentile(latencies, 95)),
-            "queries": len(queries)}
+            "cpu_ms_per_request": ms(cpu / requests), "queries": len(queries)}
 
 
 def main():
@@ -177,15 +198,17 @@ def main():
          invalid=StatementOfReasons.objects.exclude(errors={}).count())
 
     client = lead_client()
-    started = time.perf_counter()
+    pid = backend_pid()
+    started, cpu_started = time.perf_counter(), cpu_now(pid)
     url, exported = "/api/v1/dsa/statements/?limit=1000", 0
     while url:
         body = client.get(url).json()
         exported += len(body["results"])
         url = body["next"]
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, cpu_now(pid) - cpu_started
     emit(bench="insights", case="sor_export", statements=exported, seconds=round(elapsed, 2),
-         statements_per_s=round(exported / elapsed) if elapsed else None)
+         statements_per_s=round(exported / elapsed) if elapsed else None, cpu_seconds=round(cpu, 2),
+         statements_per_cpu_s=round(exported / cpu) if cpu else None)
 
     year = f"from={(timezone.now() - timezone.timedelta(days=365)).date()}&to={timezone.now().date()}"
     pages = [

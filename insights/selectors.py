@@ -16,17 +16,20 @@ from .models import StatementOfReasons
 def action_now_counts(*, now) -> dict:
     """The numbers a lead acts on now: breaches coming and present, escalations waiting for an
     acknowledgement, decisions waiting for approval, QA samples due."""
-    open_cases = Case.objects.exclude(status=CaseStatus.RESOLVED)
     soon = now + timedelta(hours=1)
     due = Q(resolution_due_at__gt=now, resolution_due_at__lte=soon) | Q(
         first_touched_at__isnull=True, first_touch_due_at__gt=now, first_touch_due_at__lte=soon)
     breached = Q(resolution_due_at__lte=now) | Q(first_touched_at__isnull=True, first_touch_due_at__lte=now)
-    waiting = Escalation.objects.filter(status=Escalation.Status.OPEN)
+    # one pass over the open cases (an index-only scan of case_open_cover), one over open escalations
+    cases = Case.objects.exclude(status=CaseStatus.RESOLVED).aggregate(
+        due_within_hour=Count("id", filter=due), breached=Count("id", filter=breached))
+    escalations = Escalation.objects.filter(status=Escalation.Status.OPEN).aggregate(
+        waiting=Count("id"), overdue=Count("id", filter=Q(ack_due_at__lte=now)))
     return {
-        "due_within_hour": open_cases.filter(due).count(),
-        "breached": open_cases.filter(breached).count(),
-        "escalations_waiting": waiting.count(),
-        "escalations_overdue": waiting.filter(ack_due_at__lte=now).count(),
+        "due_within_hour": cases["due_within_hour"],
+        "breached": cases["breached"],
+        "escalations_waiting": escalations["waiting"],
+        "escalations_overdue": escalations["overdue"],
         "approvals": enforcement_selectors.pending_approval_count(),
         "qa": qa_selectors.samples_due_counts(now=now),
     }
@@ -39,7 +42,9 @@ def statements_page(*, period, after=None, limit: int) -> list[tuple]:
     qs = StatementOfReasons.objects.filter(errors={}, applied_at__gte=period.start, applied_at__lt=period.end)
     if after is not None:
         applied_at, pk = after
-        qs = qs.filter(Q(applied_at__gt=applied_at) | Q(applied_at=applied_at, id__gt=pk))
+        # `applied_at >= cursor` bounds the index scan (sor_applied) where the page starts; the OR
+        # alone is only a filter, and every page would walk the index from the period's start
+        qs = qs.filter(applied_at__gte=applied_at).filter(Q(applied_at__gt=applied_at) | Q(applied_at=applied_at, id__gt=pk))
     return list(qs.order_by("applied_at", "id").annotate(text=Cast("statement", TextField()))
                 .values_list("id", "applied_at", "text")[: limit + 1])
 

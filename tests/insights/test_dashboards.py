@@ -192,3 +192,36 @@ def test_home_panel_shows_what_needs_action_now(client, lead, analyst, floor):
     assert '<strong data-testid="now-escalations">1</strong>' in html
     client.force_login(analyst)
     assert 'data-testid="home-action-now"' not in client.get("/").content.decode()
+
+
+def test_home_panel_counts_in_four_queries(lead, floor, django_assert_num_queries):
+    from insights import selectors
+
+    fx.EscalationFactory(ack_due_at=timezone.now() - timedelta(minutes=5))
+    with django_assert_num_queries(4):  # open cases, open escalations, approvals, QA samples
+        counts = selectors.action_now_counts(now=timezone.now())
+    assert (counts["due_within_hour"], counts["breached"]) == (1, 1)
+    assert (counts["escalations_waiting"], counts["escalations_overdue"]) == (1, 1)
+
+
+def test_open_backlog_counts_read_the_open_case_index(lead, floor):
+    """The home panels' and queue health's counts over open cases match the predicate of the covering
+    index case_open_cover, so at a million cases they read a few megabytes, not the whole table."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cases import selectors as case_selectors
+    from insights import selectors
+
+    with CaptureQueriesContext(connection) as ctx:
+        selectors.action_now_counts(now=timezone.now())
+        case_selectors.queue_open_summary(lead)
+        dashboards.queue_health(filters_from({}))
+    backlog = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT") and 'FROM "cases_case"' in q["sql"]]
+    assert len(backlog) == 3
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test's few rows would be read from the heap anyway
+        for sql in backlog:
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "case_open_cover" in plan, plan

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from insights import services
+from insights.models import StatementOfReasons
 from insights.transparency import Period, transparency_report
 from tests import factories as fx
 
@@ -94,6 +95,23 @@ def test_statements_api_pages_by_cursor(api_as, integration, analyst):
     assert client.get("/api/v1/dsa/statements/?cursor=garbage").status_code == 400
     assert client.get("/api/v1/dsa/statements/?limit=0").status_code == 400
     assert api_as(analyst).get("/api/v1/dsa/statements/").status_code == 403
+
+
+def test_statements_api_pages_through_statements_applied_at_the_same_moment(api_as, integration):
+    """The cursor is (applied_at, id): a page boundary inside a run of equal times loses and repeats nothing,
+    and the pages come in (applied_at, id) order."""
+    for i in range(7):
+        applied_action("remove_content", at=T0 + timedelta(hours=i // 3))  # runs of 3, 3 and 1
+    services.sor_sweep()
+    expected = list(StatementOfReasons.objects.order_by("applied_at", "id").values_list("puid", flat=True))
+    client = api_as(integration)
+    seen, url = [], "/api/v1/dsa/statements/?since=2026-03-01&until=2026-03-31&limit=2"
+    while url:
+        body = client.get(url).json()
+        assert len(body["results"]) <= 2
+        seen += [s["puid"] for s in body["results"]]
+        url = body["next"]
+    assert len(expected) == 7 and seen == expected
 
 
 def test_transparency_page_and_statement_csv(client, lead, fixture_world):
