@@ -18,6 +18,7 @@ from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.db import connection
 from django.db.models import Avg, Count, DurationField, Exists, F, OuterRef, Q, Sum, Value
 from django.urls import reverse
 
@@ -157,6 +158,32 @@ def _repeat_offender_sets(f: Filters):
     return with_links, gaps
 
 
+def _repeat_offender_counts(f: Filters) -> tuple[int, int]:
+    """The two counts of `_repeat_offender_sets` (distinct accounts), in one statement: the accounts
+    restricted in the period are read once, their linked accounts once, where the two querysets'
+    correlated EXISTS read every signal link of every action twice (seconds at a million cases)."""
+    targets, params = (_applied(f).filter(target__kind="account").order_by().values("target_id").distinct()
+                       .query.sql_with_params())
+    signals, actions = SubjectSignal._meta.db_table, EnforcementAction._meta.db_table
+    sql = f"""
+        WITH targets AS MATERIALIZED ({targets}),
+        links AS (
+            SELECT DISTINCT t.target_id, other.subject_id AS linked_id
+            FROM targets t
+            JOIN {signals} mine ON mine.subject_id = t.target_id
+            JOIN {signals} other ON other.signal_id = mine.signal_id AND other.subject_id <> t.target_id
+        )
+        SELECT count(DISTINCT target_id),
+               count(DISTINCT target_id) FILTER (WHERE NOT EXISTS (
+                   SELECT 1 FROM {actions} x WHERE x.target_id = links.linked_id
+                   AND x.action_type = ANY(%s) AND x.status = ANY(%s)))
+        FROM links"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, list(dsa.RESTRICTIONS), list(dsa.APPLIED_STATUSES)])
+        linked, gap = cursor.fetchone()
+    return linked, gap
+
+
 def _scope_appeals(qs, f: Filters):
     ids = f.queue_ids()
     if ids is not None:
@@ -256,9 +283,8 @@ def compute(f: Filters) -> list[dict]:
     applied["reversed"] = _false_positives(f).count()
     decided = _restrictions(f).filter(created_at__gte=f.period.start, created_at__lt=f.period.end).aggregate(
         n=Count("id"), macro=Count("id", filter=Q(macro__isnull=False)))
-    with_links, gaps = _repeat_offender_sets(f)
-    accounts = {"linked": with_links.values("target").distinct().count(),
-                "gap": gaps.values("target").distinct().count()}
+    linked, gap = _repeat_offender_counts(f)
+    accounts = {"linked": linked, "gap": gap}
     esc = _escalations(f).aggregate(
         sev12=Count("id", filter=Q(severity__in=SEV12)),
         sev12_ok=Count("id", filter=Q(severity__in=SEV12, acknowledged_at__isnull=False,

@@ -157,6 +157,27 @@ def test_repeat_offender_and_false_positive_kpis():
     assert list(kpis.cases_behind({"kpi": "false_positives"}).values_list("id", flat=True)) == [reversed_.case_id]
 
 
+def test_repeat_offender_counts_equal_the_sets_behind_them():
+    """The KPI's one-statement counts agree with the querysets that list its cases."""
+    shared, other_signal = fx.SignalFactory(), fx.SignalFactory()
+    gap_account, _ = applied_action("suspension")            # linked to an account never restricted
+    fx.SubjectSignalFactory(subject=gap_account.target, signal=shared)
+    fx.SubjectSignalFactory(subject=fx.AccountFactory(), signal=shared)
+    handled, _ = applied_action("feature_restriction")       # linked to an account restricted too
+    fx.SubjectSignalFactory(subject=handled.target, signal=other_signal)
+    linked = fx.AccountFactory()
+    fx.SubjectSignalFactory(subject=linked, signal=other_signal)
+    applied_action("suspension", target=linked, case=fx.CaseFactory(subject=linked, status="resolved"))
+    lonely, _ = applied_action("suspension")                 # only its own signals: not counted
+    fx.SubjectSignalFactory(subject=lonely.target, signal=fx.SignalFactory())
+    applied_action("transaction_hold", target=gap_account.target)  # a second action on the same account
+    applied_action("remove_content")                         # content, not an account
+    f = filters_from({})
+    with_links, gaps = kpis._repeat_offender_sets(f)
+    expected = (with_links.values("target").distinct().count(), gaps.values("target").distinct().count())
+    assert kpis._repeat_offender_counts(f) == expected == (3, 1)
+
+
 def test_a_large_export_runs_as_a_job_with_progress_and_a_download(client, lead, floor, settings,
                                                                   django_capture_on_commit_callbacks):
     settings.INSIGHTS_EXPORT_INLINE_MAX = 1
