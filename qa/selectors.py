@@ -340,9 +340,34 @@ def calibration_history(user, *, limit: int = 20) -> list[dict]:
 def rubrics_current() -> list[Rubric]:
     """The newest rubric per policy (and the default, policy empty)."""
     return list(
-        Rubric.objects.select_related("policy").prefetch_related("criteria")
+        Rubric.objects.select_related("policy", "created_by").prefetch_related("criteria")
         .order_by("policy_id", "-version").distinct("policy_id")
     )
+
+
+def rubrics_page() -> dict:
+    """The rubrics page: the default rubric, each policy's own, and the active policies that
+    use the default (a lead may give them their own)."""
+    from enforcement.models import Policy
+
+    current = rubrics_current()
+    own = {r.policy_id for r in current if r.policy_id}
+    return {
+        "default": next((r for r in current if r.policy_id is None), None),
+        "own": sorted((r for r in current if r.policy_id), key=lambda r: r.policy.name),
+        "without": list(Policy.objects.filter(is_active=True).exclude(pk__in=own).order_by("name")),
+    }
+
+
+def rubric_edit_data(policy) -> dict:
+    """What the rubric form starts from: the policy's current rubric, else (its first version)
+    the default one's criteria."""
+    from .services import rubric_current
+
+    own = (Rubric.objects.filter(policy=policy) if policy else Rubric.objects.filter(policy__isnull=True)) \
+        .prefetch_related("criteria").order_by("-version").first()
+    start = own or rubric_current(None)
+    return {"rubric": own, "start": start, "criteria": list(start.criteria.all()) if start else []}
 
 
 

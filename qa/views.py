@@ -214,6 +214,68 @@ def rule_toggle(request, pk):
     return redirect("qa-rules")
 
 
+RUBRIC_BLANK_ROWS = 3
+
+
+@require_GET
+@capability_required("qa.manage")
+def rubrics(request):
+    """The current rubric of each policy that has its own, and the default."""
+    return render(request, "qa/rubrics.html", selectors.rubrics_page())
+
+
+def _criteria_from_post(post) -> list[dict]:
+    """The rubric form's rows → criteria; a row left wholly empty is dropped (that is how a
+    criterion is removed). The service checks the rest."""
+    rows = post.get("rows", "")
+    count = min(int(rows), services.RUBRIC_MAX_CRITERIA + RUBRIC_BLANK_ROWS) if rows.isdigit() else 0
+    criteria = []
+    for i in range(count):
+        label, help_text = post.get(f"label_{i}", ""), post.get(f"help_{i}", "")
+        if not label.strip() and not help_text.strip():
+            continue
+        criteria.append({"key": post.get(f"key_{i}", ""), "label": label, "help_text": help_text,
+                         "weight": post.get(f"weight_{i}", ""), "critical": f"critical_{i}" in post})
+    return criteria
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("qa.manage")
+def rubric_edit(request):
+    """A policy's rubric (`?policy=slug`; none: the default) saved as its next version."""
+    slug = (request.POST if request.method == "POST" else request.GET).get("policy", "")
+    policy = None
+    if slug:
+        policy = Policy.objects.filter(slug=slug).first()
+        if policy is None:
+            raise Http404("No such policy.")
+    status, rows = 200, None
+    if request.method == "POST":
+        criteria = _criteria_from_post(request.POST)
+        try:
+            rubric = services.rubric_save(policy=policy, criteria=criteria, pass_mark=request.POST.get("pass_mark", ""),
+                                          actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            status = exc.status_code
+            rows = criteria
+        else:
+            messages.success(request, f"Rubric for {policy.name if policy else 'every policy without its own'} "
+                                      f"saved as version {rubric.version}.")
+            return redirect("qa-rubrics")
+    data = selectors.rubric_edit_data(policy)
+    if rows is None:
+        rows = [{"key": c.key, "label": c.label, "help_text": c.help_text, "weight": c.weight, "critical": c.critical}
+                for c in data["criteria"]]
+    rows = rows + [{"key": "", "label": "", "help_text": "", "weight": 1, "critical": False}] * RUBRIC_BLANK_ROWS
+    pass_mark = request.POST.get("pass_mark") if status != 200 else (data["start"].pass_mark if data["start"] else 80)
+    return render(request, "qa/rubric_edit.html", {
+        "policy": policy, **data, "rows": rows, "pass_mark": pass_mark, "limits": {
+            "label": services.CRITERION_LABEL_MAX, "help": services.CRITERION_HELP_MAX,
+            "weight": services.CRITERION_WEIGHT_MAX, "criteria": services.RUBRIC_MAX_CRITERIA},
+    }, status=status)
+
+
 class _Echo:
     def write(self, value):
         return value
