@@ -24,8 +24,8 @@ Set-wise, incremental and idempotent:
 - the whole pass holds a transaction-level advisory lock, so a second beat waits and then finds
   nothing left to do (the weekly floor counts samples, so it must not race with itself).
 
-Reviewers are QA reviewers, assigned round-robin from the least loaded, never the decision's
-analyst or approver (a CHECK constraint on qa_sample holds that too). With no eligible reviewer
+Reviewers are QA reviewers, assigned round-robin from the least loaded (the slot's reviewer, else
+the next, else the one after: at most two of them took part), never the decision's analyst or approver (a CHECK constraint on qa_sample holds that too). With no eligible reviewer
 the sample waits unassigned for a lead to assign it.
 """
 
@@ -51,9 +51,11 @@ _INSERT = """
     INSERT INTO qa_sample (rule_id, rule_version_id, decision_ref, action_id, case_id, analyst_id, approver_id,
                            reviewer_id, decided_at, status, due_at, created_at)
     SELECT %(rule)s, %(version)s, p.decision_ref, p.action_id, p.case_id, p.analyst_id, p.approver_id,
-           (SELECT r.id FROM unnest(%(reviewers)s::bigint[]) WITH ORDINALITY AS r(id, i)
-             WHERE r.id <> p.analyst_id AND r.id IS DISTINCT FROM p.approver_id
-             ORDER BY mod(r.i + p.slot, %(n)s) LIMIT 1),
+           (SELECT CASE WHEN r.c0 <> p.analyst_id AND r.c0 IS DISTINCT FROM p.approver_id THEN r.c0
+                        WHEN r.c1 <> p.analyst_id AND r.c1 IS DISTINCT FROM p.approver_id THEN r.c1
+                        WHEN r.c2 <> p.analyst_id AND r.c2 IS DISTINCT FROM p.approver_id THEN r.c2 END
+            FROM (SELECT rv[1 + mod(p.slot - 1, %(n)s)] AS c0, rv[1 + mod(p.slot, %(n)s)] AS c1,
+                         rv[1 + mod(p.slot + 1, %(n)s)] AS c2 FROM (SELECT %(reviewers)s::bigint[] AS rv) a) r),
            p.decided_at, 'due', %(due)s, %(now)s
     FROM (SELECT q.*, row_number() OVER (ORDER BY q.decided_at, q.decision_ref) AS slot FROM ({picked}) q) p
     ON CONFLICT (rule_id, decision_ref) DO NOTHING
@@ -101,8 +103,27 @@ def _embed(queryset, params: dict, prefix: str) -> str:
     return sql
 
 
-def _picked_sql(v: SamplingRuleVersion, params: dict, fresh: str) -> str:
+def _analysts_cte(fresh: str, where: str, *, incremental: bool) -> str:
+    """`analysts(id)`: the analysts with a decision matching `fresh` and `where` (SQL over `d`).
+
+    Incremental, the few new decisions say who; over a whole window, a loose index scan of
+    qa_decision_analyst lists every analyst (two index probes each) rather than reading the
+    window's million rows to find a few hundred names."""
+    if incremental:
+        return f"analysts(id) AS (SELECT DISTINCT d.analyst_id FROM qa_decision d WHERE {fresh} AND {where})"
+    return f"""everyone(id) AS (
+                SELECT min(analyst_id) FROM qa_decision
+                UNION ALL
+                SELECT (SELECT min(x.analyst_id) FROM qa_decision x WHERE x.analyst_id > e.id)
+                FROM everyone e WHERE e.id IS NOT NULL),
+            analysts(id) AS (
+                SELECT e.id FROM everyone e WHERE e.id IS NOT NULL
+                  AND EXISTS (SELECT 1 FROM qa_decision d WHERE d.analyst_id = e.id AND {fresh} AND {where}))"""
+
+
+def _picked_sql(v: SamplingRuleVersion, params: dict, *, incremental: bool) -> str:
     """SELECT of the decisions (rows of qa_decision) this rule version takes in this pass."""
+    fresh = _FRESH_MARK if incremental else _FRESH_WINDOW
     scope = " AND ".join([fresh, *_scope(v, params), _not_drawn()])
     if v.kind == RuleKind.OVERTURNED:
         # Not the decisions that took effect lately: a decision appealed weeks after it took effect
@@ -119,33 +140,32 @@ def _picked_sql(v: SamplingRuleVersion, params: dict, fresh: str) -> str:
             f"{HASH_SCALE}) < %(threshold)s"
         )
     if v.kind == RuleKind.HIGH_IMPACT:
+        # (the qa_decision_high_impact partial index: a window holds few of them)
         return f"SELECT d.* FROM qa_decision d WHERE {scope} AND (d.is_termination OR d.two_person)"
     if v.kind == RuleKind.NEW_ANALYST:
         params["first_n"] = v.first_n
         # Each analyst's first N decisions ever (qa_decision_analyst index: N rows per analyst),
-        # taken among the new ones.
+        # kept when new to the pass.
         return f"""
-            WITH fresh AS MATERIALIZED (SELECT d.* FROM qa_decision d WHERE {scope}),
-            firsts AS (
-                SELECT f.decision_ref
-                FROM (SELECT DISTINCT analyst_id FROM fresh) a
-                CROSS JOIN LATERAL (
-                    SELECT x.decision_ref FROM qa_decision x WHERE x.analyst_id = a.analyst_id
-                    ORDER BY x.decided_at, x.decision_ref LIMIT %(first_n)s) f)
-            SELECT d.* FROM fresh d WHERE d.decision_ref IN (SELECT decision_ref FROM firsts)"""
+            WITH RECURSIVE {_analysts_cte(fresh, "TRUE", incremental=incremental)}
+            SELECT d.* FROM analysts a CROSS JOIN LATERAL (
+                SELECT x.* FROM qa_decision x WHERE x.analyst_id = a.id
+                ORDER BY x.decided_at, x.decision_ref LIMIT %(first_n)s) d
+            WHERE {scope}"""
     if v.kind == RuleKind.WEEKLY_FLOOR:
         params["floor_k"] = v.floor_k
         # `week_start`/`week_end` bound one ISO week; samples of every rule count towards the floor.
-        # Only analysts with a decision new to this pass in the week can be short of it now.
+        # Only an analyst with a decision new to the pass in the week can be short of it now.
         week = "d.decided_at >= %(week_start)s AND d.decided_at < %(week_end)s"
         in_week = " AND ".join([week, *_scope(v, params)])
+        fresh = "d.txid >= %(mark)s" if incremental else "TRUE"
         return f"""
-            WITH fresh AS (SELECT DISTINCT d.analyst_id FROM qa_decision d WHERE {fresh} AND {in_week}),
+            WITH RECURSIVE {_analysts_cte(fresh, in_week, incremental=incremental)},
             have AS (
-                SELECT f.analyst_id, (SELECT count(DISTINCT s.decision_ref) FROM qa_sample s
-                                      WHERE s.analyst_id = f.analyst_id AND s.decided_at >= %(week_start)s
-                                        AND s.decided_at < %(week_end)s) AS n
-                FROM fresh f)
+                SELECT a.id AS analyst_id, (SELECT count(DISTINCT s.decision_ref) FROM qa_sample s
+                                            WHERE s.analyst_id = a.id AND s.decided_at >= %(week_start)s
+                                              AND s.decided_at < %(week_end)s) AS n
+                FROM analysts a)
             SELECT c.* FROM have h CROSS JOIN LATERAL (
                 SELECT d.* FROM qa_decision d
                 WHERE d.analyst_id = h.analyst_id AND {in_week}
@@ -172,6 +192,36 @@ def reviewer_pool() -> list[int]:
     return sorted(set(users), key=lambda pk: (due.get(pk, 0), pk))
 
 
+def pass_statements(*, now, since=None, reviewers: list[int]) -> tuple[list, dict[str, str]]:
+    """The pass's statements, in order: [(rule version, SQL, parameters)], and how each rule
+    reads ("since mark" or "window"). Run them under the pass's lock (samples_draw)."""
+    window_start = now - timedelta(days=settings.QA_SAMPLING_LOOKBACK_DAYS)
+    versions = (
+        SamplingRuleVersion.objects.filter(rule__is_active=True)
+        .select_related("rule").order_by("rule_id", "-version").distinct("rule_id")
+    )
+    # the floor last: it counts what the other rules drew
+    versions = sorted(versions, key=lambda v: (v.kind == RuleKind.WEEKLY_FLOOR, v.rule_id))
+    marks = {m.rule_id: m for m in SamplingWatermark.objects.filter(rule_id__in=[v.rule_id for v in versions])}
+    this_week = week_start(now)
+    weeks = [(this_week - timedelta(days=7), this_week), (this_week, this_week + timedelta(days=7))]
+    statements, read = [], {}
+    for v in versions:
+        mark = marks.get(v.rule_id)
+        incremental = since is None and mark is not None and mark.rule_version_id == v.pk
+        read[v.rule.name] = "since mark" if incremental else "window"
+        base = {
+            "rule": v.rule_id, "version": v.pk, "since": since or window_start, "now": now,
+            "mark": mark.txid if incremental else None,
+            "due": now + timedelta(days=v.due_days), "reviewers": reviewers, "n": max(len(reviewers), 1),
+        }
+        windows = [{"week_start": start, "week_end": end} for start, end in weeks] if v.kind == RuleKind.WEEKLY_FLOOR else [{}]
+        for window in windows:
+            params = {**base, **window}
+            statements.append((v, _INSERT.format(picked=_picked_sql(v, params, incremental=incremental)), params))
+    return statements, read
+
+
 def samples_draw(*, now=None, since=None) -> dict[str, int]:
     """One sampling pass: every active rule's newest version, one INSERT … SELECT each.
 
@@ -181,9 +231,7 @@ def samples_draw(*, now=None, since=None) -> dict[str, int]:
     the current and the previous ISO week. Returns new samples per rule name.
     """
     now = now or timezone.now()
-    window_start = now - timedelta(days=settings.QA_SAMPLING_LOOKBACK_DAYS)
     drawn: dict[str, int] = {}
-    read: dict[str, str] = {}
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
@@ -191,44 +239,21 @@ def samples_draw(*, now=None, since=None) -> dict[str, int]:
             # decisions are all visible to what follows, so the next pass may start from here.
             cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
             horizon = cursor.fetchone()[0]
-            reviewers = reviewer_pool()
-            versions = (
-                SamplingRuleVersion.objects.filter(rule__is_active=True)
-                .select_related("rule").order_by("rule_id", "-version").distinct("rule_id")
-            )
-            versions = sorted(versions, key=lambda v: (v.kind == RuleKind.WEEKLY_FLOOR, v.rule_id))
-            marks = {m.rule_id: m for m in SamplingWatermark.objects.filter(rule_id__in=[v.rule_id for v in versions])}
-            this_week = week_start(now)
-            weeks = [(this_week - timedelta(days=7), this_week), (this_week, this_week + timedelta(days=7))]
+            statements, read = pass_statements(now=now, since=since, reviewers=reviewer_pool())
             # A full read of the window sorts and hashes in memory rather than spilling to disk.
             cursor.execute("SET LOCAL work_mem = %s", [settings.QA_SAMPLING_WORK_MEM])
-            for v in versions:
-                mark = marks.get(v.rule_id)
-                incremental = since is None and mark is not None and mark.rule_version_id == v.pk
-                read[v.rule.name] = "since mark" if incremental else "window"
-                base = {
-                    "rule": v.rule_id, "version": v.pk, "since": since or window_start, "now": now,
-                    "mark": mark.txid if incremental else None,
-                    "due": now + timedelta(days=v.due_days), "reviewers": reviewers, "n": max(len(reviewers), 1),
-                }
-                if v.kind == RuleKind.WEEKLY_FLOOR:
-                    fresh = "d.txid >= %(mark)s" if incremental else "TRUE"
-                    windows = [{"week_start": start, "week_end": end} for start, end in weeks]
-                else:
-                    fresh = _FRESH_MARK if incremental else _FRESH_WINDOW
-                    windows = [{}]
-                total = 0
-                for window in windows:
-                    params = {**base, **window}
-                    cursor.execute(_INSERT.format(picked=_picked_sql(v, params, fresh)), params)
-                    total += cursor.rowcount
-                drawn[v.rule.name] = total
+            versions = {}
+            for v, sql, params in statements:
+                cursor.execute(sql, params)
+                drawn[v.rule.name] = drawn.get(v.rule.name, 0) + cursor.rowcount
+                versions[v.rule_id] = v
             SamplingWatermark.objects.bulk_create(
-                [SamplingWatermark(rule_id=v.rule_id, rule_version=v, txid=horizon, passed_at=now) for v in versions],
+                [SamplingWatermark(rule_id=v.rule_id, rule_version=v, txid=horizon, passed_at=now) for v in versions.values()],
                 update_conflicts=True, unique_fields=["rule"], update_fields=["rule_version", "txid", "passed_at"])
         if any(drawn.values()):
+            since_text = (since or now - timedelta(days=settings.QA_SAMPLING_LOOKBACK_DAYS)).isoformat()
             audit_record(actor=None, verb="qa.samples_drawn", object_type="sampling", object_ref=now.isoformat(),
-                         data={"since": (since or window_start).isoformat(), "drawn": drawn, "read": read})
+                         data={"since": since_text, "drawn": drawn, "read": read})
     return drawn
 
 
