@@ -211,7 +211,9 @@ class Sample(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["reviewer", "due_at"], condition=Q(status="due"), name="qa_sample_due"),
+            # the reviewer's queue in its order (due_at, id: no sort), and every due/overdue/unassigned
+            # count from the index alone
+            models.Index(fields=["reviewer", "due_at", "id"], condition=Q(status="due"), name="qa_sample_due_queue"),
             models.Index(fields=["analyst", "decided_at"], name="qa_sample_analyst_decided"),
             models.Index(fields=["decision_ref"], name="qa_sample_decision"),
             # the calibration form suggests the latest reviewed cases

@@ -32,7 +32,7 @@ from .models import (
     Sample,
     SampleStatus,
 )
-from .services import original_decision, rubric_for_case
+from .services import original_decision, rubric_for_category
 
 PAGE_SIZE = 50
 BLIND_REPORTS = 25
@@ -188,15 +188,16 @@ def blinded_evidence(sample: Sample, evidence_id: int) -> Evidence | None:
     return Evidence.objects.filter(pk=evidence_id, case_id=sample.case_id, captured_at__lte=cutoff).first()
 
 
-def review_form_data(sample: Sample) -> dict:
+def review_form_data(sample: Sample, category=None) -> dict:
     """What the reviewer's form offers: policies, action types and the rubric to score.
 
     The rubric is the default one unless the *category's* policy has its own: choosing it by the
     decision's policy would hint at the decision."""
     from enforcement.models import ActionType, Policy
 
-    case = Case.objects.select_related("category", "category__parent").get(pk=sample.case_id)
-    rubric = rubric_for_case(case)
+    if category is None:  # (the blinded page passes the category it has read already)
+        category = Case.objects.select_related("category", "category__parent").get(pk=sample.case_id).category
+    rubric = rubric_for_category(category)
     return {
         "policies": list(Policy.objects.filter(is_active=True).order_by("name")),
         "action_types": [(v, label) for v, label in ActionType.choices if v != ActionType.NO_VIOLATION],

@@ -269,9 +269,13 @@ def rubric_current(policy: Policy | None) -> Rubric | None:
 def rubric_for_case(case: Case) -> Rubric | None:
     """The rubric a sample of this case is scored with: that of the policy covering the case's
     category (not of the decision's policy, which the blinded form must not hint at)."""
+    return rubric_for_category(case.category)
+
+
+def rubric_for_category(category) -> Rubric | None:
     from enforcement.selectors import policy_for_category
 
-    return rubric_current(policy_for_category(case.category))
+    return rubric_current(policy_for_category(category))
 
 
 RUBRIC_MAX_CRITERIA = 30

@@ -94,8 +94,9 @@ def sample_detail(request, pk):
 def _blind_page(request, sample, *, posted=None, status=200):
     may_review = request.user.pk not in (sample.analyst_id, sample.approver_id) and (
         sample.reviewer_id == request.user.pk or (sample.reviewer_id is None and can(request.user, "qa.manage")))
+    blind = selectors.blinded_case(sample)
     return render(request, "qa/audit.html", {
-        "sample": sample, "blind": selectors.blinded_case(sample), "form": selectors.review_form_data(sample),
+        "sample": sample, "blind": blind, "form": selectors.review_form_data(sample, blind["category"]),
         "revealed": set(request.session.get(REVEALED_KEY, [])), "may_review": may_review, "posted": posted,
         "scores_posted": {k[6:]: v for k, v in (posted or {}).items() if k.startswith("score_")},
     }, status=status)
