@@ -144,7 +144,7 @@ def test_a_lead_writes_a_rubric_version_from_the_qa_pages(page, live_server):
     login(page, live_server, "lee-okafor", "pw")
     page.goto(f"{live_server.url}/qa/overview/")
     page.get_by_test_id("rubrics-link").click()
-    page.get_by_role("link", name="Give it its own rubric").click()
+    page.get_by_test_id("own-rubric-harassment").click()
     form = page.get_by_test_id("rubric-form")
     assert form.get_by_label("Criterion 1 name").input_value() == "Correct policy"
     form.get_by_label("Criterion 7 name").fill("Tone of the statement")
