@@ -13,6 +13,7 @@ from .models import (
     CalibrationParticipant,
     CalibrationSession,
     Correction,
+    Decision,
     Dispute,
     Feedback,
     Rubric,
@@ -20,6 +21,7 @@ from .models import (
     Sample,
     SamplingRule,
     SamplingRuleVersion,
+    SamplingWatermark,
 )
 
 
@@ -45,6 +47,23 @@ class SampleAdmin(ReadOnlyAdmin):
     search_fields = ["=decision_ref", "=case__id"]
     list_select_related = ["rule", "analyst", "reviewer"]
     raw_id_fields = ["rule", "rule_version", "action", "case", "analyst", "approver", "reviewer"]
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    """The triggers' projection of enforcement decisions, as the sampler reads it."""
+
+    list_display = ["decision_ref", "decided_at", "analyst", "types", "is_termination", "two_person", "txid"]
+    search_fields = ["=decision_ref"]
+    list_select_related = ["analyst"]
+    raw_id_fields = ["action", "case", "policy", "analyst", "approver"]
+    show_full_result_count = False
+
+
+@admin.register(SamplingWatermark)
+class SamplingWatermarkAdmin(ReadOnlyAdmin):
+    list_display = ["rule", "rule_version", "txid", "passed_at"]
+    list_select_related = ["rule", "rule_version"]
 
 
 @admin.register(Rubric)

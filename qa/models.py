@@ -10,6 +10,7 @@ audits keep the version they were drawn or scored with, so a later edit never re
 """
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 
@@ -106,6 +107,62 @@ class SamplingRuleVersion(models.Model):
         return parts + (f" ({', '.join(scope)})" if scope else "")
 
 
+class Decision(models.Model):
+    """One enforcement decision that took effect, as the sampler reads it: the actions sharing a
+    `decision_ref` with `applied_at` set, grouped into one row.
+
+    A projection kept by PostgreSQL triggers on enforcement's action table (migration
+    qa/0005): enforcement may not import QA, and the sampler must not group a week of actions
+    into decisions on every pass. `txid` is the id of the transaction that last wrote the row
+    (`pg_current_xact_id()`): the sampler's high-water mark is a transaction id, not a time, so
+    a decision committed late (its transaction started before a pass, committed after it) is
+    read by the next pass whatever its `decided_at`. Written only by the triggers.
+    """
+
+    decision_ref = models.UUIDField(primary_key=True)
+    action = models.ForeignKey(EnforcementAction, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+",
+                               help_text="The decision's first action.")
+    case = models.ForeignKey(Case, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    policy = models.ForeignKey(Policy, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    analyst = models.ForeignKey(User, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    approver = models.ForeignKey(User, null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    decided_at = models.DateTimeField(help_text="When the decision took effect (its first action's applied_at).")
+    is_termination = models.BooleanField()
+    two_person = models.BooleanField()
+    types = ArrayField(models.CharField(max_length=24))
+    txid = models.BigIntegerField(help_text="The transaction that last wrote this row (pg_current_xact_id).")
+
+    class Meta:
+        db_table = "qa_decision"
+        indexes = [
+            models.Index(fields=["decided_at"], name="qa_decision_decided"),
+            # an analyst's first decisions (new-analyst rule) and their week (weekly floor)
+            models.Index(fields=["analyst", "decided_at", "decision_ref"], name="qa_decision_analyst"),
+            # the incremental pass: decisions written since the rule's mark
+            models.Index(fields=["txid"], name="qa_decision_txid"),
+            # the high-impact rule over a whole window: one decision in a hundred or so
+            models.Index(fields=["decided_at"], condition=Q(is_termination=True) | Q(two_person=True),
+                         name="qa_decision_high_impact"),
+        ]
+
+    def __str__(self):
+        return f"Decision {self.decision_ref}"
+
+
+class SamplingWatermark(models.Model):
+    """How far a rule's version has read: every decision written by a transaction older than
+    `txid` was seen by a pass of this version. Advanced in the pass's transaction, with the
+    samples. A new version (or a new rule) has none and starts from the lookback window."""
+
+    rule = models.OneToOneField(SamplingRule, on_delete=models.CASCADE, primary_key=True, related_name="watermark")
+    rule_version = models.ForeignKey(SamplingRuleVersion, on_delete=models.CASCADE, related_name="+")
+    txid = models.BigIntegerField(help_text="The oldest transaction still running when the pass read (pg_snapshot_xmin).")
+    passed_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.rule} read to transaction {self.txid}"
+
+
 class SampleStatus(models.TextChoices):
     DUE = "due", "Due"
     REVIEWED = "reviewed", "Reviewed"
@@ -116,15 +173,27 @@ class Sample(models.Model):
     database; the reviewer is never the decision's analyst or approver (a CHECK constraint over
     the analyst and approver copied here when the sample is drawn)."""
 
-    rule = models.ForeignKey(SamplingRule, on_delete=models.PROTECT, related_name="samples")
-    rule_version = models.ForeignKey(SamplingRuleVersion, on_delete=models.PROTECT, related_name="samples")
+    # A first pass over a million decisions draws some 60,000 samples in one transaction, and
+    # every index and foreign-key check is paid per row: seven deferred FK checks a row cost more
+    # than the rest of the pass (400,000 lookups at commit). So the references carry no database
+    # FK constraint: the sampler copies them from rows it has just read (qa_decision, the rule,
+    # its version, the reviewer pool), the services from locked rows, and none of the rows they
+    # point at is ever deleted (PROTECT still guards every delete through the ORM). Indexes: none
+    # on rule (qa_sample_once_per_rule leads with it), analyst (qa_sample_analyst_decided), nor
+    # the version, action and approver, which nothing looks samples up by.
+    rule = models.ForeignKey(SamplingRule, on_delete=models.PROTECT, related_name="samples", db_index=False,
+                             db_constraint=False)
+    rule_version = models.ForeignKey(SamplingRuleVersion, on_delete=models.PROTECT, related_name="samples",
+                                     db_index=False, db_constraint=False)
     decision_ref = models.UUIDField()
-    action = models.ForeignKey(EnforcementAction, on_delete=models.PROTECT, related_name="+",
-                               help_text="The decision's first action.")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
-    analyst = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    approver = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    reviewer = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    action = models.ForeignKey(EnforcementAction, on_delete=models.PROTECT, related_name="+", db_index=False,
+                               db_constraint=False, help_text="The decision's first action.")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    analyst = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
+    approver = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
+                                 db_constraint=False)
+    reviewer = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 db_constraint=False)
     decided_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=SampleStatus.choices, default=SampleStatus.DUE)
     due_at = models.DateTimeField()
@@ -142,10 +211,13 @@ class Sample(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["reviewer", "due_at"], condition=Q(status="due"), name="qa_sample_due"),
+            # the reviewer's queue in its order (due_at, id: no sort), and every due/overdue/unassigned
+            # count from the index alone
+            models.Index(fields=["reviewer", "due_at", "id"], condition=Q(status="due"), name="qa_sample_due_queue"),
             models.Index(fields=["analyst", "decided_at"], name="qa_sample_analyst_decided"),
             models.Index(fields=["decision_ref"], name="qa_sample_decision"),
-            models.Index(fields=["-created_at", "-id"], name="qa_sample_recent"),
+            # the calibration form suggests the latest reviewed cases
+            models.Index(fields=["-reviewed_at"], condition=Q(status="reviewed"), name="qa_sample_reviewed"),
         ]
 
     def __str__(self):

@@ -32,7 +32,7 @@ from .models import (
     Sample,
     SampleStatus,
 )
-from .services import original_decision, rubric_for_case
+from .services import original_decision, rubric_for_category
 
 PAGE_SIZE = 50
 BLIND_REPORTS = 25
@@ -188,15 +188,16 @@ def blinded_evidence(sample: Sample, evidence_id: int) -> Evidence | None:
     return Evidence.objects.filter(pk=evidence_id, case_id=sample.case_id, captured_at__lte=cutoff).first()
 
 
-def review_form_data(sample: Sample) -> dict:
+def review_form_data(sample: Sample, category=None) -> dict:
     """What the reviewer's form offers: policies, action types and the rubric to score.
 
     The rubric is the default one unless the *category's* policy has its own: choosing it by the
     decision's policy would hint at the decision."""
     from enforcement.models import ActionType, Policy
 
-    case = Case.objects.select_related("category", "category__parent").get(pk=sample.case_id)
-    rubric = rubric_for_case(case)
+    if category is None:  # (the blinded page passes the category it has read already)
+        category = Case.objects.select_related("category", "category__parent").get(pk=sample.case_id).category
+    rubric = rubric_for_category(category)
     return {
         "policies": list(Policy.objects.filter(is_active=True).order_by("name")),
         "action_types": [(v, label) for v, label in ActionType.choices if v != ActionType.NO_VIOLATION],
@@ -340,9 +341,34 @@ def calibration_history(user, *, limit: int = 20) -> list[dict]:
 def rubrics_current() -> list[Rubric]:
     """The newest rubric per policy (and the default, policy empty)."""
     return list(
-        Rubric.objects.select_related("policy").prefetch_related("criteria")
+        Rubric.objects.select_related("policy", "created_by").prefetch_related("criteria")
         .order_by("policy_id", "-version").distinct("policy_id")
     )
+
+
+def rubrics_page() -> dict:
+    """The rubrics page: the default rubric, each policy's own, and the active policies that
+    use the default (a lead may give them their own)."""
+    from enforcement.models import Policy
+
+    current = rubrics_current()
+    own = {r.policy_id for r in current if r.policy_id}
+    return {
+        "default": next((r for r in current if r.policy_id is None), None),
+        "own": sorted((r for r in current if r.policy_id), key=lambda r: r.policy.name),
+        "without": list(Policy.objects.filter(is_active=True).exclude(pk__in=own).order_by("name")),
+    }
+
+
+def rubric_edit_data(policy) -> dict:
+    """What the rubric form starts from: the policy's current rubric, else (its first version)
+    the default one's criteria."""
+    from .services import rubric_current
+
+    own = (Rubric.objects.filter(policy=policy) if policy else Rubric.objects.filter(policy__isnull=True)) \
+        .prefetch_related("criteria").order_by("-version").first()
+    start = own or rubric_current(None)
+    return {"rubric": own, "start": start, "criteria": list(start.criteria.all()) if start else []}
 
 
 

@@ -7,6 +7,7 @@ audit, a dispute, its ruling, a correction) is written on the case timeline thro
 cases.services.events.event_record; configuration edits go to the audit log.
 """
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from appeals import selectors as appeal_selectors
 from cases.models import Case, CaseStatus, Queue
@@ -24,6 +26,7 @@ from enforcement.services import action_reverse, decision_take
 from tsconsole.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tsconsole.roles import can
 from tsconsole.services import Notice, audit_record, users_notify
+from tsconsole.validators import control_character, describe
 
 from . import agreement
 from .models import (
@@ -266,38 +269,114 @@ def rubric_current(policy: Policy | None) -> Rubric | None:
 def rubric_for_case(case: Case) -> Rubric | None:
     """The rubric a sample of this case is scored with: that of the policy covering the case's
     category (not of the decision's policy, which the blinded form must not hint at)."""
+    return rubric_for_category(case.category)
+
+
+def rubric_for_category(category) -> Rubric | None:
     from enforcement.selectors import policy_for_category
 
-    return rubric_current(policy_for_category(case.category))
+    return rubric_current(policy_for_category(category))
+
+
+RUBRIC_MAX_CRITERIA = 30
+CRITERION_LABEL_MAX = 120
+CRITERION_HELP_MAX = 300
+CRITERION_KEY_MAX = 40
+CRITERION_WEIGHT_MAX = 10
+_KEY = re.compile(r"^[-a-z0-9_]+\Z")
+
+
+def _whole(value, low: int, high: int) -> int | None:
+    """An int in [low, high] from an int or a string of digits (a form's field), else None."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return None
+    return value
+
+
+def _line(value, what: str, *, limit: int, required: bool) -> str:
+    """One line of text: a string, within `limit`, without control characters."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be text.", field_errors={"criteria": [f"{what} must be text."]})
+    text = value.strip()
+    if required and not text:
+        raise InvalidInput(f"{what} is required.", field_errors={"criteria": [f"{what} is required."]})
+    if len(text) > limit:
+        raise InvalidInput(f"{what} is too long: at most {limit} characters.",
+                           field_errors={"criteria": [f"{what}: at most {limit} characters."]})
+    char = control_character(text, multiline=False)
+    if char is not None:
+        raise InvalidInput(f"{what} contains {describe(char)}; remove it.",
+                           field_errors={"criteria": [f"{what}: no control characters."]})
+    return text
+
+
+def rubric_criteria_clean(criteria) -> list[dict]:
+    """Check a rubric's criteria, in order: at least one and at most RUBRIC_MAX_CRITERIA; each a
+    name (unique, ignoring case and spacing), an optional description, a whole weight from 1 to 10
+    and a critical flag; every one scored 1–5 in audits. A criterion without a key gets one made
+    from its name (keys are what audits' scores are stored under, so an edited criterion keeps its
+    key). Messages name the criterion."""
+    if not isinstance(criteria, list) or not criteria:
+        raise InvalidInput("A rubric needs at least one criterion.", field_errors={"criteria": ["At least one criterion."]})
+    if len(criteria) > RUBRIC_MAX_CRITERIA:
+        raise InvalidInput(f"A rubric has at most {RUBRIC_MAX_CRITERIA} criteria.",
+                           field_errors={"criteria": [f"At most {RUBRIC_MAX_CRITERIA}."]})
+    clean, names, keys = [], set(), set()
+    for i, c in enumerate(criteria, start=1):
+        if not isinstance(c, dict):
+            raise InvalidInput(f"Criterion {i} must be an object.", field_errors={"criteria": ["Each criterion is an object."]})
+        label = _line(c.get("label"), f"Criterion {i}'s name", limit=CRITERION_LABEL_MAX, required=True)
+        where = f"Criterion {i} (“{label}”)"
+        folded = " ".join(label.casefold().split())
+        if folded in names:
+            raise InvalidInput(f"{where} has the same name as an earlier one; names are unique.",
+                               field_errors={"criteria": ["Names are unique."]})
+        names.add(folded)
+        help_text = _line(c.get("help_text"), f"{where}'s description", limit=CRITERION_HELP_MAX, required=False)
+        weight = _whole(c.get("weight", 1), 1, CRITERION_WEIGHT_MAX)
+        if weight is None:
+            raise InvalidInput(f"{where}: the weight is a whole number from 1 to {CRITERION_WEIGHT_MAX}.",
+                               field_errors={"criteria": [f"Weights are whole numbers from 1 to {CRITERION_WEIGHT_MAX}."]})
+        key = c.get("key") or ""
+        if key:
+            key = _line(key, f"{where}'s key", limit=CRITERION_KEY_MAX, required=True)
+            if not _KEY.match(key):
+                raise InvalidInput(f"{where}: the key is lower-case letters, digits, - and _.",
+                                   field_errors={"criteria": ["Keys are lower-case letters, digits, - and _."]})
+        else:
+            stem = slugify(label)[:CRITERION_KEY_MAX - 3] or f"criterion-{i}"
+            key, n = stem, 1
+            while key in keys or any(key == (o.get("key") or "") for o in criteria):
+                n += 1
+                key = f"{stem}-{n}"
+        if key in keys:
+            raise InvalidInput(f"{where}: criterion key {key!r} is listed twice.", field_errors={"criteria": ["Keys are unique."]})
+        keys.add(key)
+        clean.append({"key": key, "label": label, "help_text": help_text, "weight": weight,
+                      "critical": c.get("critical") in (True, "on", "1", "true")})
+    return clean
 
 
 def rubric_save(*, policy: Policy | None, criteria: list[dict], actor, pass_mark: int = 80) -> Rubric:
-    """Write the next version of a policy's rubric (or of the default): criteria with weights, some critical."""
+    """Write the next version of a policy's rubric (or of the default): criteria with weights, some
+    critical (see rubric_criteria_clean). Audits keep the version they were scored with."""
     _require(actor, "qa.manage", "Only a lead or an admin may change rubrics.")
-    if not isinstance(criteria, list) or not criteria:
-        raise InvalidInput("A rubric needs at least one criterion.", field_errors={"criteria": ["At least one."]})
-    seen = set()
-    for c in criteria:
-        if not isinstance(c, dict) or not c.get("key") or not c.get("label"):
-            raise InvalidInput("Each criterion has a key and a label.", field_errors={"criteria": ["key and label required."]})
-        if c["key"] in seen:
-            raise InvalidInput(f"Criterion {c['key']!r} is listed twice.", field_errors={"criteria": ["Keys are unique."]})
-        seen.add(c["key"])
-        if not isinstance(c.get("weight", 1), int) or not 1 <= c.get("weight", 1) <= 10:
-            raise InvalidInput("Weights are whole numbers from 1 to 10.", field_errors={"criteria": ["weight 1–10"]})
-    if not isinstance(pass_mark, int) or not 0 <= pass_mark <= 100:
-        raise InvalidInput("The pass mark is from 0 to 100.", field_errors={"pass_mark": ["0–100"]})
+    clean = rubric_criteria_clean(criteria)
+    mark = _whole(pass_mark, 0, 100)
+    if mark is None:
+        raise InvalidInput("The pass mark is a whole number from 0 to 100.", field_errors={"pass_mark": ["0–100"]})
     with transaction.atomic():
         scope = Rubric.objects.filter(policy=policy) if policy else Rubric.objects.filter(policy__isnull=True)
         latest = scope.select_for_update().aggregate(v=Max("version"))["v"] or 0
-        rubric = Rubric.objects.create(policy=policy, version=latest + 1, pass_mark=pass_mark, created_by=actor)
-        RubricCriterion.objects.bulk_create([
-            RubricCriterion(rubric=rubric, key=c["key"], label=c["label"][:120], help_text=c.get("help_text", "")[:300],
-                            weight=c.get("weight", 1), critical=bool(c.get("critical")), position=i)
-            for i, c in enumerate(criteria)
-        ])
+        rubric = Rubric.objects.create(policy=policy, version=latest + 1, pass_mark=mark, created_by=actor)
+        RubricCriterion.objects.bulk_create([RubricCriterion(rubric=rubric, position=i, **c) for i, c in enumerate(clean)])
         audit_record(actor=actor, verb="qa.rubric_saved", object_type="rubric", object_ref=rubric.pk,
-                     data={"policy": policy.slug if policy else None, "version": rubric.version})
+                     data={"policy": policy.slug if policy else None, "version": rubric.version,
+                           "pass_mark": mark, "criteria": [c["key"] for c in clean]})
     return rubric
 
 

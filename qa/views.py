@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpRespon
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.services.exposure import case_exposure_tick
@@ -70,9 +71,12 @@ def queue(request):
         f["status"] = ""
     before = request.GET.get("before")
     page = selectors.sample_list(request.user, before_id=int(before) if before and before.isdigit() else None, **f)
+    reviewers = get_user_model().objects.filter(groups__name=roles.QA_REVIEWER, is_active=True).order_by("username") if lead else []
     return render(request, "qa/queue.html", {
         "due": selectors.samples_due(request.user), "page": page, "filters": f, "lead": lead, "now": timezone.now(),
-        "reviewers": get_user_model().objects.filter(groups__name=roles.QA_REVIEWER, is_active=True).order_by("username") if lead else [],
+        # the same options on every row of the page: rendered once, not once per row
+        "reviewer_options": format_html_join("", '<option value="{}">{}</option>',
+                                             ((r.username, r.username) for r in reviewers)),
     })
 
 
@@ -102,7 +106,7 @@ def _blind_page(request, sample, *, posted=None, status=200):
     exposure = exposure_page(request.user, url=reverse("qa-sample-exposure", args=[sample.pk]),
                              threshold=session_preferences(request).get("break_after")) if blind["sensitive"] else None
     return render(request, "qa/audit.html", {
-        "sample": sample, "blind": blind, "form": selectors.review_form_data(sample), "exposure": exposure,
+        "sample": sample, "blind": blind, "form": selectors.review_form_data(sample, blind["category"]), "exposure": exposure,
         "revealed": set(request.session.get(REVEALED_KEY, [])), "may_review": may_review, "posted": posted,
         "scores_posted": {k[6:]: v for k, v in (posted or {}).items() if k.startswith("score_")},
     }, status=status)
@@ -237,6 +241,68 @@ def rule_toggle(request, pk):
         return _fail(request, exc, "qa-rules")
     messages.success(request, f"Rule {rule.name} {'is active' if rule.is_active else 'is paused'}.")
     return redirect("qa-rules")
+
+
+RUBRIC_BLANK_ROWS = 3
+
+
+@require_GET
+@capability_required("qa.manage")
+def rubrics(request):
+    """The current rubric of each policy that has its own, and the default."""
+    return render(request, "qa/rubrics.html", selectors.rubrics_page())
+
+
+def _criteria_from_post(post) -> list[dict]:
+    """The rubric form's rows → criteria; a row left wholly empty is dropped (that is how a
+    criterion is removed). The service checks the rest."""
+    rows = post.get("rows", "")
+    count = min(int(rows), services.RUBRIC_MAX_CRITERIA + RUBRIC_BLANK_ROWS) if rows.isdigit() else 0
+    criteria = []
+    for i in range(count):
+        label, help_text = post.get(f"label_{i}", ""), post.get(f"help_{i}", "")
+        if not label.strip() and not help_text.strip():
+            continue
+        criteria.append({"key": post.get(f"key_{i}", ""), "label": label, "help_text": help_text,
+                         "weight": post.get(f"weight_{i}", ""), "critical": f"critical_{i}" in post})
+    return criteria
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("qa.manage")
+def rubric_edit(request):
+    """A policy's rubric (`?policy=slug`; none: the default) saved as its next version."""
+    slug = (request.POST if request.method == "POST" else request.GET).get("policy", "")
+    policy = None
+    if slug:
+        policy = Policy.objects.filter(slug=slug).first()
+        if policy is None:
+            raise Http404("No such policy.")
+    status, rows = 200, None
+    if request.method == "POST":
+        criteria = _criteria_from_post(request.POST)
+        try:
+            rubric = services.rubric_save(policy=policy, criteria=criteria, pass_mark=request.POST.get("pass_mark", ""),
+                                          actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            status = exc.status_code
+            rows = criteria
+        else:
+            messages.success(request, f"Rubric for {policy.name if policy else 'every policy without its own'} "
+                                      f"saved as version {rubric.version}.")
+            return redirect("qa-rubrics")
+    data = selectors.rubric_edit_data(policy)
+    if rows is None:
+        rows = [{"key": c.key, "label": c.label, "help_text": c.help_text, "weight": c.weight, "critical": c.critical}
+                for c in data["criteria"]]
+    rows = rows + [{"key": "", "label": "", "help_text": "", "weight": 1, "critical": False}] * RUBRIC_BLANK_ROWS
+    pass_mark = request.POST.get("pass_mark") if status != 200 else (data["start"].pass_mark if data["start"] else 80)
+    return render(request, "qa/rubric_edit.html", {
+        "policy": policy, **data, "rows": rows, "pass_mark": pass_mark, "limits": {
+            "label": services.CRITERION_LABEL_MAX, "help": services.CRITERION_HELP_MAX,
+            "weight": services.CRITERION_WEIGHT_MAX, "criteria": services.RUBRIC_MAX_CRITERIA},
+    }, status=status)
 
 
 class _Echo:

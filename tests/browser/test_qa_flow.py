@@ -130,3 +130,37 @@ def test_blind_audit_feedback_dispute_and_arbitration(page, live_server, sampled
     page.goto(f"{live_server.url}/qa/rules/")
     assert "every decision overturned or modified on appeal" in page.get_by_test_id("rules").inner_text()
     screenshot(page, "qa-rules")
+
+
+def test_a_lead_writes_a_rubric_version_from_the_qa_pages(page, live_server):
+    """From the overview to the rubrics page, a policy's first rubric from the default's criteria,
+    a refused edit keeping what was typed, then version 2."""
+    from qa.models import Rubric
+
+    import_module("qa.migrations.0002_defaults_and_decision_index").seed(apps, None)
+    user_with_role(LEAD, username="lee-okafor")
+    group = CategoryFactory(slug="harassment", name="Harassment and bullying")
+    PolicyFactory(slug="harassment", name="Harassment and bullying", category=group, rule_text="No harassment.")
+    login(page, live_server, "lee-okafor", "pw")
+    page.goto(f"{live_server.url}/qa/overview/")
+    page.get_by_test_id("rubrics-link").click()
+    page.get_by_test_id("own-rubric-harassment").click()
+    form = page.get_by_test_id("rubric-form")
+    assert form.get_by_label("Criterion 1 name").input_value() == "Correct policy"
+    form.get_by_label("Criterion 7 name").fill("Tone of the statement")
+    form.get_by_label("Criterion 7 weight").fill("2")
+    form.get_by_label("Criterion 2 name").fill("correct POLICY")  # a second "Correct policy"
+    form.get_by_role("button", name="Save as a new version").click()
+    page.get_by_text("same name as an earlier one").wait_for()
+    assert not Rubric.objects.filter(policy__slug="harassment").exists()
+    form = page.get_by_test_id("rubric-form")
+    assert form.get_by_label("Criterion 7 name").input_value() == "Tone of the statement"  # kept
+    form.get_by_label("Criterion 2 name").fill("Correct action")
+    form.get_by_label("Criterion 7 critical").check()
+    form.get_by_role("button", name="Save as a new version").click()
+    page.get_by_text("saved as version 1").wait_for()
+    screenshot(page, "qa-rubrics")
+    rubric = Rubric.objects.get(policy__slug="harassment")
+    tone = rubric.criteria.get(label="Tone of the statement")
+    assert (tone.weight, tone.critical) == (2, True)
+    assert rubric.criteria.count() == 7

@@ -156,3 +156,14 @@ def test_new_analyst_rule_counts_decisions_before_the_window(analysts, policy, q
     assert sampling.samples_draw()[chosen.name] == 5  # decisions 16..20 of the analyst's career
     oldest_five = sorted(recent, key=lambda c: c.opened_at)[:5]
     assert set(Sample.objects.values_list("case_id", flat=True)) == {c.pk for c in oldest_five}
+
+
+def test_the_leads_queue_offers_every_reviewer_on_each_due_sample(client, lead, analysts, policy, queue, category, rule,
+                                                                   reviewers):
+    bulk_decisions(3, analysts=analysts[:1], policy=policy, queue=queue, category=category)
+    rule("random", rate=1)
+    sampling.samples_draw()
+    client.force_login(lead)
+    html = client.get("/qa/").content.decode()
+    for reviewer in reviewers:
+        assert html.count(f'<option value="{reviewer.username}">{reviewer.username}</option>') == 3
