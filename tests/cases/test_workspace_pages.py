@@ -465,8 +465,12 @@ def test_case_page_query_count_does_not_grow_with_the_case(as_analyst, django_as
     as_analyst.get(reverse("case-detail", args=[small.pk]))  # fills the shared pickers cache
     with django_assert_max_num_queries(CASE_PAGE_MAX_QUERIES):
         n_small = _count(as_analyst, reverse("case-detail", args=[small.pk]))
-    n_large = _count(as_analyst, reverse("case-detail", args=[large.pk]))
-    assert n_small == n_large
+    with django_assert_max_num_queries(CASE_PAGE_MAX_QUERIES):
+        n_large = _count(as_analyst, reverse("case-detail", args=[large.pk]))
+    # One more for the large case only: its report groups are counted in SQL because the page holds
+    # its newest reports alone; a small case's groups come from the reports already read.
+    assert n_large == n_small + 1
+    assert n_large == _count(as_analyst, reverse("case-detail", args=[rich_case(80).pk]))
 
 
 QUEUE_PAGE_MAX_QUERIES = 8
