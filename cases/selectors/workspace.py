@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.cache import cache
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery, Value, prefetch_related_objects
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -37,6 +39,7 @@ from ..models import (
     Source,
     Subject,
     SubjectSignal,
+    Tag,
 )
 from ..sla import target_usable
 
@@ -248,8 +251,16 @@ _CASE_HEADER_JOINS = {
 
 
 def _case_base():
+    # The tag names come in the same row (`tag_names`, sorted) instead of a prefetch query.
+    tag_names = ArraySubquery(Tag.objects.filter(cases=OuterRef("pk")).order_by("name").values("name"))
     return Case.objects.select_related("subject", "subject__author", *_CASE_HEADER_JOINS).defer(
-        *unshown_columns(**_CASE_HEADER_JOINS))
+        *unshown_columns(**_CASE_HEADER_JOINS)).annotate(tag_names=tag_names)
+
+
+def _case_with_access_facts():
+    """_case_base with the teams allowed to work the case's queue (`queue_team_ids`, for _may_open)."""
+    return _case_base().annotate(
+        queue_team_ids=ArraySubquery(_QueueTeams.objects.filter(queue_id=OuterRef("queue_id")).values("team_id")))
 
 
 def case_for_user(user, case_id: int) -> Case | None:
@@ -258,21 +269,21 @@ def case_for_user(user, case_id: int) -> Case | None:
         return None
     # By primary key alone, then case_access_q's rule on the row: the rule's subqueries inside this
     # wide join cost more to compile and plan than the row costs to read. No ORDER BY either.
-    found = list(_case_base().filter(pk=case_id).order_by()[:1])
+    found = list(_case_with_access_facts().filter(pk=case_id).order_by()[:1])
     if not found or not _may_open(user, found[0]):
         return None
-    prefetch_related_objects(found, "tags")
     return found[0]
 
 
 def _may_open(user, case: Case) -> bool:
-    """case_access_q for one loaded case (its view capability already checked): every queue for
-    `queue.work_all`, else a queue the user may work, or the user is its assignee or asked helper."""
+    """case_access_q for one case loaded by _case_with_access_facts (the view capability already
+    checked): every queue for `queue.work_all`, else a queue the user may work (its allowed teams
+    are none or include one of the user's), or the user is its assignee or asked helper."""
     if can(user, "queue.work_all") or user.pk in (case.assignee_id, case.held_for_id):
         return True
     teams = None
     if can(user, "case.work"):
-        allowed = set(_QueueTeams.objects.filter(queue_id=case.queue_id).values_list("team_id", flat=True))
+        allowed = set(case.queue_team_ids)
         if not allowed:
             return True
         teams = set(user_team_ids(user))
@@ -336,7 +347,8 @@ def subject_signals(subject: Subject) -> list[dict]:
 
 def linked_accounts(subject: Subject, *, limit: int = CASE_PAGE_LINKED) -> list[dict]:
     """Accounts that share a signal with the subject's account, with the kinds of signal they share
-    and their case history (three queries however many links there are)."""
+    and their case history (three queries however many links there are: the links with their kinds,
+    the linked accounts' content, their cases)."""
     accounts = _account_ids_of(subject)
     if not accounts:
         return []
@@ -344,18 +356,15 @@ def linked_accounts(subject: Subject, *, limit: int = CASE_PAGE_LINKED) -> list[
     linked = list(
         Subject.objects.filter(kind=Subject.Kind.ACCOUNT, signal_links__signal_id__in=my_signals)
         .exclude(pk__in=accounts).only("id", "kind", "external_id", "handle", "content_type")
-        .annotate(shared_count=Count("signal_links__signal_id", distinct=True))
+        .annotate(shared_count=Count("signal_links__signal_id", distinct=True),
+                  # the kinds of the shared signals (the join above is the shared signals' links)
+                  shared_signal_kinds=ArrayAgg("signal_links__signal__kind", distinct=True))
         .order_by("-shared_count", "pk")[:limit]
     )
     if not linked:
         return []
     ids = [s.pk for s in linked]
-    kinds: dict[int, list[str]] = {pk: [] for pk in ids}
-    for row in (
-        SubjectSignal.objects.filter(subject_id__in=ids, signal_id__in=my_signals)
-        .values("subject_id", "signal__kind").distinct().order_by("subject_id", "signal__kind")
-    ):
-        kinds[row["subject_id"]].append(row["signal__kind"])
+    kinds = {account.pk: sorted(account.shared_signal_kinds) for account in linked}
     by_account: dict[int, list] = {pk: [] for pk in ids}
     owner_of = {pk: pk for pk in ids}
     for content_id, author_id in (

@@ -518,3 +518,26 @@ def test_queue_counts_are_shared_briefly_and_say_when_they_were_taken(as_analyst
     assert unassigned() == 2  # the page shows the shared count until it expires
     monkeypatch.setattr(selectors, "QUEUE_COUNTS_CACHE_SECONDS", 0)
     assert unassigned() == 1
+
+
+def test_report_groups_from_the_reports_in_hand_match_the_sql_grouping():
+    """A case whose reports all fit on the page groups them in Python; a case with more groups
+    them in SQL. Both give the same rows for the same reports."""
+    from cases.selectors.workspace import case_reports
+
+    case = CaseFactory()
+    other = CategoryFactory()
+    start = timezone.now() - timedelta(hours=5)
+    for i, (source, category, reporter) in enumerate([
+        ("user_report", case.category, "r1"), ("user_report", case.category, "r1"),
+        ("user_report", case.category, "r2"), ("automated", case.category, ""),
+        ("user_report", other, "r3"), ("trusted_flagger", other, "r4"),
+    ]):
+        ReportFactory(case=case, source=source, category=category, reporter_ref=reporter,
+                      received_at=start + timedelta(minutes=i))
+    in_hand = case_reports(case)
+    from_sql = case_reports(case, limit=3)  # fewer shown than the case holds: grouped in SQL
+    assert in_hand["shown"] == 6 and from_sql["shown"] == 3
+    assert in_hand["groups"] == from_sql["groups"]
+    assert in_hand["groups"][0] == {"source": "user_report", "category__name": case.category.name, "count": 3,
+                                    "reporters": 2, "first": start, "last": start + timedelta(minutes=2)}
