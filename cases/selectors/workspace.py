@@ -26,6 +26,7 @@ from tsconsole.roles import CAPABILITIES, can
 from ..models import (
     Case,
     CaseEvent,
+    CaseKind,
     CaseStatus,
     Category,
     Evidence,
@@ -462,7 +463,8 @@ def case_page(user, case: Case, *, now=None) -> dict:
     return {
         "case": case,
         "subject": subject,
-        "reports": case_reports(case),
+        # only a report case lists reports (an appeal case's notices are on the decided case)
+        "reports": case_reports(case) if case.kind == CaseKind.REPORT else None,
         "history": subject_history(subject, exclude_case_id=case.pk),
         "signals": subject_signals(subject),
         "linked": linked_accounts(subject),
@@ -556,7 +558,9 @@ def sla_view(case: Case, crossings: list, *, now) -> list[dict]:
 
 def my_work(user, *, resolved_limit: int = 20) -> dict:
     """Cases assigned to me, cases I put on hold, cases I was asked to help with, and recent results."""
-    base = Case.objects.select_related("subject", "queue", "category", "assignee", "held_for", "held_for_team")
+    # What the case tables show: the subject, queue, category and assignee (the helpers are not listed).
+    base = Case.objects.select_related("subject", "queue", "category", "assignee").defer(
+        *unshown_columns(queue="queue", category="category", assignee="user"))
     teams = _user_team_ids(user)
     return {
         "assigned": list(base.filter(assignee_id=user.pk, status__in=[
