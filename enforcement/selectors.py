@@ -221,15 +221,6 @@ def appeal_deadline(applied_at):
 
 
 def case_actions(case: Case) -> list[EnforcementAction]:
-    """The case's actions with everything about them (policy, version, the people involved)."""
-    return list(
-        EnforcementAction.objects.filter(case_id=case.pk)
-        .select_related("target", "policy", "policy_version", "proposer", "reviewer", "reversed_by")
-        .order_by("created_at", "id")
-    )
-
-
-def case_panel_actions(case: Case) -> list[EnforcementAction]:
     """The case's actions as the decision panel lists them: type, target, status, end (its target
     is the one relation it shows, so the others are not joined)."""
     return list(
@@ -259,7 +250,7 @@ def case_panel(user, case: Case, *, now=None) -> dict:
     suggestion = ladder_suggestion(account, policy, now=now) if decide else None
     return {
         "case": case,
-        "actions": case_panel_actions(case),
+        "actions": case_actions(case),
         "may_decide": decide,
         "account": account,
         "strikes": strike_summary(account, now=now),

@@ -314,6 +314,17 @@ def _with_authored_content(account_ids: list[int]) -> list[int]:
     return [*account_ids, *authored[:AUTHORED_CONTENT_LIMIT]]
 
 
+def _with_authored_content_subquery(subject_ids: list[int], account_ids: list[int]):
+    """A subquery of the ids `_with_authored_content` gives (plus `subject_ids`), for `subject_id__in`:
+    one statement instead of a lookup first. A UNION, not an OR, so that PostgreSQL still walks the
+    case index on (subject, opened_at) once per id."""
+    ids = Subject.objects.filter(pk__in=[*subject_ids, *account_ids]).values("pk")
+    if not account_ids:
+        return ids
+    authored = Subject.objects.filter(author_id__in=account_ids).order_by("-pk").values("pk")[:AUTHORED_CONTENT_LIMIT]
+    return ids.union(authored, all=True)
+
+
 # What a case listed on the case page (history, linked accounts) shows of itself and its subject.
 _LISTED_CASE_COLUMNS = ("id", "subject", "category", "status", "resolution", "opened_at", "category__name")
 _SUBJECT_LABEL = ("subject__kind", "subject__external_id", "subject__handle", "subject__content_type")
@@ -321,8 +332,7 @@ _SUBJECT_LABEL = ("subject__kind", "subject__external_id", "subject__handle", "s
 
 def subject_history(subject: Subject, *, exclude_case_id: int | None = None, limit: int = CASE_PAGE_HISTORY):
     """Earlier and parallel cases about the subject, its author, and content by that account."""
-    subject_ids = {subject.pk, *_with_authored_content(_account_ids_of(subject))}
-    qs = Case.objects.filter(subject_id__in=subject_ids)
+    qs = Case.objects.filter(subject_id__in=_with_authored_content_subquery([subject.pk], _account_ids_of(subject)))
     if exclude_case_id:
         qs = qs.exclude(pk=exclude_case_id)
     return list(
@@ -348,8 +358,8 @@ def subject_signals(subject: Subject) -> list[dict]:
 
 def linked_accounts(subject: Subject, *, limit: int = CASE_PAGE_LINKED) -> list[dict]:
     """Accounts that share a signal with the subject's account, with the kinds of signal they share
-    and their case history (three queries however many links there are: the links with their kinds,
-    the linked accounts' content, their cases)."""
+    and their case history (two queries however many links there are: the links with their kinds,
+    then their cases and their content's)."""
     accounts = _account_ids_of(subject)
     if not accounts:
         return []
@@ -367,16 +377,13 @@ def linked_accounts(subject: Subject, *, limit: int = CASE_PAGE_LINKED) -> list[
     ids = [s.pk for s in linked]
     kinds = {account.pk: sorted(account.shared_signal_kinds) for account in linked}
     by_account: dict[int, list] = {pk: [] for pk in ids}
-    owner_of = {pk: pk for pk in ids}
-    for content_id, author_id in (
-        Subject.objects.filter(author_id__in=ids).order_by("-pk").values_list("pk", "author_id")[:AUTHORED_CONTENT_LIMIT]
-    ):
-        owner_of[content_id] = author_id
     for case in (
-        Case.objects.filter(subject_id__in=list(owner_of)).only("id", "subject", "status", "resolution", "opened_at")
+        Case.objects.filter(subject_id__in=_with_authored_content_subquery([], ids))
+        .annotate(owner_id=Coalesce("subject__author_id", "subject_id"))  # the account, or the content's author
+        .only("id", "subject", "status", "resolution", "opened_at")
         .order_by("-opened_at", "-id")[:LINKED_CASES_PER_PAGE]
     ):
-        by_account[owner_of[case.subject_id]].append(case)
+        by_account[case.owner_id].append(case)
     kind_labels = dict(Signal.Kind.choices)
     return [
         {
