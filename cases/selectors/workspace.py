@@ -393,7 +393,7 @@ def linked_accounts(subject: Subject, *, limit: int = CASE_PAGE_LINKED) -> list[
     for case in (
         Case.objects.filter(subject_id__in=_with_authored_content_subquery([], ids))
         .annotate(owner_id=Coalesce("subject__author_id", "subject_id"))  # the account, or the content's author
-        .only("id", "subject", "status", "resolution", "opened_at")
+        .only("id", "subject", "status", "resolution", "opened_at", "resolved_at")  # QA's blind view reads resolved_at
         .order_by("-opened_at", "-id")[:LINKED_CASES_PER_PAGE]
     ):
         by_account[case.owner_id].append(case)

@@ -542,3 +542,27 @@ def test_report_groups_from_the_reports_in_hand_match_the_sql_grouping():
     assert in_hand["groups"] == from_sql["groups"]
     assert in_hand["groups"][0] == {"source": "user_report", "category__name": case.category.name, "count": 3,
                                     "reporters": 2, "first": start, "last": start + timedelta(minutes=2)}
+
+
+def test_the_case_page_lookup_applies_the_case_access_rule(make_user, analyst, lead, support_agent):
+    """case_for_user checks the loaded case in Python: it must agree with case_access_q, case by case."""
+    from cases.selectors.workspace import case_access_q, case_for_user
+
+    mine, theirs = TeamFactory(), TeamFactory()
+    TeamMembershipFactory(team=mine, user=analyst)
+    open_queue, my_queue, their_queue = QueueFactory(), QueueFactory(), QueueFactory()
+    my_queue.allowed_teams.add(mine)
+    their_queue.allowed_teams.add(theirs)
+    outsider = make_user(ANALYST, username="out")
+    cases = [
+        CaseFactory(queue=open_queue), CaseFactory(queue=my_queue), CaseFactory(queue=their_queue),
+        CaseFactory(queue=their_queue, assignee=analyst, status=CaseStatus.IN_REVIEW),
+        CaseFactory(queue=their_queue, held_for=analyst, status=CaseStatus.ON_HOLD),
+        CaseFactory(queue=their_queue, held_for_team=mine, status=CaseStatus.ON_HOLD),
+        CaseFactory(queue=their_queue, held_for_team=theirs, status=CaseStatus.ON_HOLD),
+    ]
+    for user in (analyst, outsider, lead, support_agent):
+        visible = set(Case.objects.filter(case_access_q(user), pk__in=[c.pk for c in cases]).values_list("pk", flat=True))
+        assert {c.pk for c in cases if case_for_user(user, c.pk) is not None} == visible, user.username
+    assert case_for_user(analyst, cases[2].pk) is None and case_for_user(analyst, cases[5].pk) is not None
+    assert case_for_user(analyst, 10**12) is None
