@@ -11,8 +11,8 @@ from datetime import timedelta
 from django.db.models import Aggregate, Avg, Count, DurationField, F, Q
 from django.utils import timezone
 
-from cases.models import CaseEvent, CaseKind, CaseStatus, Evidence
-from cases.selectors.workspace import evidence_revealed_ids
+from cases.models import Case, CaseKind, CaseStatus
+from cases.selectors.workspace import case_events, case_evidence, evidence_revealed_ids, unshown_columns
 from enforcement import selectors as enforcement_selectors
 from enforcement.models import ActionStatus, EnforcementAction
 from tsconsole.roles import can
@@ -102,27 +102,51 @@ def lookup_appeals(results: list[dict] | None) -> dict:
 # --------------------------------------------------------------------------- the case page
 
 
+_POLICY_TEXTS = ("policy__guidance", "policy__rule_text", "policy__ladder")
+
+
 def _decision(ref) -> list[EnforcementAction]:
+    """A decision's actions as the appeal panel shows them: target, policy and version, proposer
+    (the other people and the policies' long texts are not joined or loaded)."""
     return list(
         EnforcementAction.objects.filter(decision_ref=ref)
-        .select_related("target", "policy", "policy_version", "proposer", "reviewer", "reversed_by").order_by("id")
+        .select_related("target", "policy", "policy_version", "proposer")
+        .defer(*_POLICY_TEXTS, "policy_version__guidance", "policy_version__rule_text", "policy_version__ladder",
+               *unshown_columns(proposer="user"))
+        .order_by("id")
     )
+
+
+def _case_appeal(case) -> Appeal | None:
+    """The appeal an appeal case is about, with the people and the policy its panel names."""
+    found = list(
+        Appeal.objects.filter(case_id=case.pk).select_related("policy", "decided_by", "original_approver", "filed_by")
+        .defer(*_POLICY_TEXTS, *unshown_columns(decided_by="user", original_approver="user", filed_by="user"))
+        .order_by()[:1]  # one appeal per appeal case: no ORDER BY over the wide join
+    )
+    return found[0] if found else None
 
 
 def appeal_panel(user, case) -> dict:
     """The appeal side by side with the decision it contests (on an appeal case), or the appeals
     against this case's decisions (on a report case)."""
     if case.kind != CaseKind.APPEAL:
-        against = list(Appeal.objects.filter(decision_case_id=case.pk).select_related("case").order_by("-filed_at")[:20])
+        against = list(
+            Appeal.objects.filter(decision_case_id=case.pk).select_related("case")
+            .only("id", "case", "appellant_kind", "filed_at", "outcome", "case__status").order_by("-filed_at")[:20]
+        )
         return {"appeal": None, "against": against}
-    appeal = appeal_queryset().filter(case_id=case.pk).first()
+    appeal = _case_appeal(case)
     if appeal is None:
         return {"appeal": None, "against": []}
+    if appeal.subject_id == case.subject_id:
+        appeal.subject = case.subject  # the appeal case is about the appeal's subject, loaded with its author
     original = _decision(appeal.decision_ref)
     new = _decision(appeal.new_decision_ref) if appeal.new_decision_ref else []
     earlier = list(
         Appeal.objects.filter(subject_id=appeal.subject_id).exclude(pk=appeal.pk)
-        .select_related("decided_by").order_by("-filed_at")[:EARLIER_APPEALS]
+        .select_related("decided_by").only("id", "case", "filed_at", "outcome", "decided_by", "decided_by__username")
+        .order_by("-filed_at")[:EARLIER_APPEALS]
     )
     refusal = reviewer_refusal(appeal, user)
     needs_lead = lead_reasons(appeal, appeal.subject)
@@ -132,18 +156,16 @@ def appeal_panel(user, case) -> dict:
     decidable = appeal.is_open and case.status in (CaseStatus.IN_REVIEW, CaseStatus.ESCALATED) and holds
     first = original[0] if original else None
     decision_case = appeal.decision_case_id
-    original_events = list(
-        CaseEvent.objects.filter(case_id=decision_case).select_related("actor").order_by("-created_at", "-id")[
-            :ORIGINAL_EVENTS]
-    )
-    original_evidence = list(
-        Evidence.objects.filter(case_id=decision_case).select_related("captured_by", "case__category")
-        .order_by("captured_at", "id")
-    )
+    original_events = case_events(decision_case, limit=ORIGINAL_EVENTS)
+    original_evidence = case_evidence(decision_case)
     # Sensitive images show as the reviewer chose (Preferences) and, until they reveal them on the
     # original case (a timeline event there), only as the low-detail derivative.
-    revealed = (evidence_revealed_ids(user, original_evidence[0].case, original_evidence)
-                if original_evidence else set())
+    revealed = set()
+    if original_evidence:
+        original_case = Case.objects.select_related("category").only("id", "category__sensitive").get(pk=decision_case)
+        for item in original_evidence:
+            item.case = original_case  # needs_reveal reads the case's category
+        revealed = evidence_revealed_ids(user, original_case, original_evidence)
     return {
         "original_events": original_events,
         "original_evidence": original_evidence,

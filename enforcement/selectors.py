@@ -221,9 +221,12 @@ def appeal_deadline(applied_at):
 
 
 def case_actions(case: Case) -> list[EnforcementAction]:
+    """The case's actions as the decision panel lists them: type, target, status, end (its target
+    is the one relation it shows, so the others are not joined)."""
     return list(
-        EnforcementAction.objects.filter(case_id=case.pk)
-        .select_related("target", "policy", "policy_version", "proposer", "reviewer", "reversed_by")
+        EnforcementAction.objects.filter(case_id=case.pk).select_related("target")
+        .only("id", "case", "target", "action_type", "status", "duration", "ends_at", "created_at",
+              "target__kind", "target__external_id", "target__handle", "target__content_type")
         .order_by("created_at", "id")
     )
 

@@ -132,6 +132,8 @@ REDIS_URL = env.env_redis_url("REDIS_URL", localservices.default_redis_url(VAR_D
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Sessions are read from Redis on every page (written through to PostgreSQL, which stays the record).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CELERY_TASK_ALWAYS_EAGER = env.env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

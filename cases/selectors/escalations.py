@@ -18,6 +18,7 @@ from tsconsole.roles import can
 
 from ..models import Case, CaseStatus, Escalation, EscalationNotification, EscalationSeverity
 from ..transitions import can_transition
+from .workspace import unshown_columns
 
 PAGE_SIZE = 50
 CASE_PANEL_LIMIT = 10
@@ -142,7 +143,10 @@ def seconds_to_deadline(escalation: Escalation, now: dt.datetime | None = None) 
 
 
 def case_escalations(case: Case, *, limit: int = CASE_PANEL_LIMIT) -> list[Escalation]:
-    return list(case.escalations.select_related("team", "created_by").order_by("-created_at", "-id")[:limit])
+    return list(
+        case.escalations.select_related("team", "created_by")
+        .defer(*unshown_columns(team="team", created_by="user")).order_by("-created_at", "-id")[:limit]
+    )
 
 
 def may_escalate(user, case: Case) -> bool:

@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.cache import cache
-from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -24,6 +26,7 @@ from tsconsole.roles import CAPABILITIES, can
 from ..models import (
     Case,
     CaseEvent,
+    CaseKind,
     CaseStatus,
     Category,
     Evidence,
@@ -37,6 +40,7 @@ from ..models import (
     Source,
     Subject,
     SubjectSignal,
+    Tag,
 )
 from ..sla import target_usable
 
@@ -225,20 +229,83 @@ def queue_summaries(user, *, now=None) -> list[dict]:
 # --------------------------------------------------------------------------- the case page
 
 
+# Columns the pages never show, left out of the rows they join: every joined column costs the ORM
+# (compiling, hashing for ORDER BY, converting) and PostgreSQL on every request, and the case page
+# joins people, categories and queues into most of its lists.
+_USER_UNSHOWN = ("password", "last_login", "is_superuser", "email", "is_staff", "is_active", "date_joined")
+_CATEGORY_UNSHOWN = ("description", "dsa_category", "dsa_keyword", "default_severity")
+_QUEUE_UNSHOWN = ("description", "complexity_weight", "raise_priority_on_breach", "is_default")
+_TEAM_UNSHOWN = ("description", "chat_webhook_url")
+
+
+def unshown_columns(**relations: str) -> list[str]:
+    """`defer()` arguments for columns never shown of joined rows: relation path → model kind
+    ("user", "category", "queue", "team"), e.g. unshown_columns(actor="user")."""
+    kinds = {"user": _USER_UNSHOWN, "category": _CATEGORY_UNSHOWN, "queue": _QUEUE_UNSHOWN, "team": _TEAM_UNSHOWN}
+    return [f"{path}__{column}" for path, kind in relations.items() for column in kinds[kind]]
+
+
+_CASE_HEADER_JOINS = {"queue": "queue", "category": "category", "category__parent": "category"}
+# The people (and team) a case names, read after the case: joined into its row they make ten
+# relations, and PostgreSQL spends more planning that join than reading every row of it.
+_CASE_PEOPLE = ("assignee", "held_for", "resolved_by")
+
+
 def _case_base():
-    return Case.objects.select_related(
-        "subject", "subject__author", "queue", "category", "category__parent", "assignee", "held_for",
-        "held_for_team", "resolved_by",
-    )
+    # The tag names come in the same row (`tag_names`, sorted) instead of a prefetch query.
+    tag_names = ArraySubquery(Tag.objects.filter(cases=OuterRef("pk")).order_by("name").values("name"))
+    return Case.objects.select_related("subject", "subject__author", *_CASE_HEADER_JOINS).defer(
+        *unshown_columns(**_CASE_HEADER_JOINS)).annotate(tag_names=tag_names)
+
+
+def _attach_people(case: Case) -> None:
+    """Set the case's assignee, asked helper, resolver and helper team in one query each (none when unset)."""
+    ids = {getattr(case, f"{field}_id") for field in _CASE_PEOPLE} - {None}
+    people = {}
+    if ids:
+        people = {u.pk: u for u in get_user_model().objects.filter(pk__in=ids).defer(*_USER_UNSHOWN)}
+    for field in _CASE_PEOPLE:
+        setattr(case, field, people.get(getattr(case, f"{field}_id")))
+    if case.held_for_team_id is not None:
+        case.held_for_team = Team.objects.defer(*_TEAM_UNSHOWN).filter(pk=case.held_for_team_id).first()
+
+
+def _case_with_access_facts():
+    """_case_base with the teams allowed to work the case's queue (`queue_team_ids`, for _may_open)."""
+    return _case_base().annotate(
+        queue_team_ids=ArraySubquery(_QueueTeams.objects.filter(queue_id=OuterRef("queue_id")).values("team_id")))
 
 
 def case_for_user(user, case_id: int) -> Case | None:
     """The case with its header relations, or None when it does not exist or the user may not see it."""
-    return (
-        _case_base().filter(case_access_q(user), pk=case_id)
-        .prefetch_related(Prefetch("tags"))
-        .first()
-    )
+    if not user.is_authenticated or not can(user, "case.view"):
+        return None
+    # By primary key alone, then case_access_q's rule on the row: the rule's subqueries inside this
+    # wide join cost more to compile and plan than the row costs to read. No ORDER BY either.
+    found = list(_case_with_access_facts().filter(pk=case_id).order_by()[:1])
+    if not found or not _may_open(user, found[0]):
+        return None
+    _attach_people(found[0])
+    return found[0]
+
+
+def _may_open(user, case: Case) -> bool:
+    """case_access_q for one case loaded by _case_with_access_facts (the view capability already
+    checked): every queue for `queue.work_all`, else a queue the user may work (its allowed teams
+    are none or include one of the user's), or the user is its assignee or asked helper."""
+    if can(user, "queue.work_all") or user.pk in (case.assignee_id, case.held_for_id):
+        return True
+    teams = None
+    if can(user, "case.work"):
+        allowed = set(case.queue_team_ids)
+        if not allowed:
+            return True
+        teams = set(user_team_ids(user))
+        if allowed & teams:
+            return True
+    if case.held_for_team_id is None:
+        return False
+    return case.held_for_team_id in (teams if teams is not None else user_team_ids(user))
 
 
 def _account_ids_of(subject: Subject) -> list[int]:
@@ -260,14 +327,30 @@ def _with_authored_content(account_ids: list[int]) -> list[int]:
     return [*account_ids, *authored[:AUTHORED_CONTENT_LIMIT]]
 
 
+def _with_authored_content_subquery(subject_ids: list[int], account_ids: list[int]):
+    """A subquery of the ids `_with_authored_content` gives (plus `subject_ids`), for `subject_id__in`:
+    one statement instead of a lookup first. A UNION, not an OR, so that PostgreSQL still walks the
+    case index on (subject, opened_at) once per id."""
+    ids = Subject.objects.filter(pk__in=[*subject_ids, *account_ids]).values("pk")
+    if not account_ids:
+        return ids
+    authored = Subject.objects.filter(author_id__in=account_ids).order_by("-pk").values("pk")[:AUTHORED_CONTENT_LIMIT]
+    return ids.union(authored, all=True)
+
+
+# What a case listed on the case page (history, linked accounts) shows of itself and its subject.
+_LISTED_CASE_COLUMNS = ("id", "subject", "category", "status", "resolution", "opened_at", "category__name")
+_SUBJECT_LABEL = ("subject__kind", "subject__external_id", "subject__handle", "subject__content_type")
+
+
 def subject_history(subject: Subject, *, exclude_case_id: int | None = None, limit: int = CASE_PAGE_HISTORY):
     """Earlier and parallel cases about the subject, its author, and content by that account."""
-    subject_ids = {subject.pk, *_with_authored_content(_account_ids_of(subject))}
-    qs = Case.objects.filter(subject_id__in=subject_ids)
+    qs = Case.objects.filter(subject_id__in=_with_authored_content_subquery([subject.pk], _account_ids_of(subject)))
     if exclude_case_id:
         qs = qs.exclude(pk=exclude_case_id)
     return list(
-        qs.select_related("subject", "category", "resolved_by").order_by("-opened_at", "-id")[:limit]
+        qs.select_related("subject", "category").only(*_LISTED_CASE_COLUMNS, "resolution_reason", *_SUBJECT_LABEL)
+        .order_by("-opened_at", "-id")[:limit]
     )
 
 
@@ -288,37 +371,32 @@ def subject_signals(subject: Subject) -> list[dict]:
 
 def linked_accounts(subject: Subject, *, limit: int = CASE_PAGE_LINKED) -> list[dict]:
     """Accounts that share a signal with the subject's account, with the kinds of signal they share
-    and their case history (three queries however many links there are)."""
+    and their case history (two queries however many links there are: the links with their kinds,
+    then their cases and their content's)."""
     accounts = _account_ids_of(subject)
     if not accounts:
         return []
     my_signals = SubjectSignal.objects.filter(subject_id__in=accounts).values("signal_id")
     linked = list(
         Subject.objects.filter(kind=Subject.Kind.ACCOUNT, signal_links__signal_id__in=my_signals)
-        .exclude(pk__in=accounts)
-        .annotate(shared_count=Count("signal_links__signal_id", distinct=True))
+        .exclude(pk__in=accounts).only("id", "kind", "external_id", "handle", "content_type")
+        .annotate(shared_count=Count("signal_links__signal_id", distinct=True),
+                  # the kinds of the shared signals (the join above is the shared signals' links)
+                  shared_signal_kinds=ArrayAgg("signal_links__signal__kind", distinct=True))
         .order_by("-shared_count", "pk")[:limit]
     )
     if not linked:
         return []
     ids = [s.pk for s in linked]
-    kinds: dict[int, list[str]] = {pk: [] for pk in ids}
-    for row in (
-        SubjectSignal.objects.filter(subject_id__in=ids, signal_id__in=my_signals)
-        .values("subject_id", "signal__kind").distinct().order_by("subject_id", "signal__kind")
-    ):
-        kinds[row["subject_id"]].append(row["signal__kind"])
+    kinds = {account.pk: sorted(account.shared_signal_kinds) for account in linked}
     by_account: dict[int, list] = {pk: [] for pk in ids}
-    owner_of = {pk: pk for pk in ids}
-    for content_id, author_id in (
-        Subject.objects.filter(author_id__in=ids).order_by("-pk").values_list("pk", "author_id")[:AUTHORED_CONTENT_LIMIT]
-    ):
-        owner_of[content_id] = author_id
     for case in (
-        Case.objects.filter(subject_id__in=list(owner_of)).select_related("category")
+        Case.objects.filter(subject_id__in=_with_authored_content_subquery([], ids))
+        .annotate(owner_id=Coalesce("subject__author_id", "subject_id"))  # the account, or the content's author
+        .only("id", "subject", "status", "resolution", "opened_at", "resolved_at")  # QA's blind view reads resolved_at
         .order_by("-opened_at", "-id")[:LINKED_CASES_PER_PAGE]
     ):
-        by_account[owner_of[case.subject_id]].append(case)
+        by_account[case.owner_id].append(case)
     kind_labels = dict(Signal.Kind.choices)
     return [
         {
@@ -332,39 +410,81 @@ def linked_accounts(subject: Subject, *, limit: int = CASE_PAGE_LINKED) -> list[
     ]
 
 
+# What the case page shows of a report (the notifier's contact details stay out of the page).
+_REPORT_SHOWN = (
+    "id", "case", "source", "external_id", "category", "category__name", "trusted_flagger", "reporter_ref", "description", "classifier_label",
+    "classifier_score", "language", "explanation", "received_at", "trusted_flagger__name",
+)
+
+
+def _report_groups(reports: list[Report]) -> list[dict]:
+    """The reports grouped by source and category, as the SQL grouping in case_reports gives them."""
+    groups: dict[tuple, dict] = {}
+    for report in reports:
+        key = (report.source, report.category.name)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {"source": key[0], "category__name": key[1], "count": 0, "reporters": set(),
+                                   "first": report.received_at, "last": report.received_at}
+        group["count"] += 1
+        group["reporters"].add(report.reporter_ref)
+        group["first"] = min(group["first"], report.received_at)
+        group["last"] = max(group["last"], report.received_at)
+    rows = [{**g, "reporters": len(g["reporters"])} for g in groups.values()]
+    return sorted(rows, key=lambda g: (-g["count"], g["source"]))
+
+
 def case_reports(case: Case, *, limit: int = CASE_PAGE_REPORTS) -> dict:
     """The newest reports, and all reports grouped by source and category (for cases with many)."""
     latest = list(
         Report.objects.filter(case_id=case.pk).select_related("category", "trusted_flagger")
-        .order_by("-received_at", "-id")[:limit]
+        .only(*_REPORT_SHOWN).order_by("-received_at", "-id")[:limit]
     )
-    groups = list(
-        Report.objects.filter(case_id=case.pk)
-        .values("source", "category__name")
-        .annotate(count=Count("id"), reporters=Count("reporter_ref", distinct=True),
-                  first=Min("received_at"), last=Max("received_at"))
-        .order_by("-count", "source")
-    )
+    if len(latest) < limit:
+        groups = _report_groups(latest)  # every report is in hand: group them here, not again in SQL
+    else:
+        groups = list(
+            Report.objects.filter(case_id=case.pk)
+            .values("source", "category__name")
+            .annotate(count=Count("id"), reporters=Count("reporter_ref", distinct=True),
+                      first=Min("received_at"), last=Max("received_at"))
+            .order_by("-count", "source")
+        )
     return {"latest": latest, "groups": groups, "shown": len(latest), "total": case.report_count or len(latest)}
+
+
+def case_events(case_id: int, *, limit: int) -> list[CaseEvent]:
+    """The case's newest timeline events with their actors, newest first."""
+    return list(
+        CaseEvent.objects.filter(case_id=case_id).select_related("actor").defer(*unshown_columns(actor="user"))
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def case_evidence(case_id: int) -> list[Evidence]:
+    """The case's evidence with who captured it, oldest first."""
+    return list(
+        Evidence.objects.filter(case_id=case_id).select_related("captured_by").defer(*unshown_columns(captured_by="user"))
+        .order_by("captured_at", "id")
+    )
 
 
 def case_page(user, case: Case, *, now=None) -> dict:
     """Everything the case page shows, in a fixed number of queries however much the case holds."""
     now = now or timezone.now()
     subject = case.subject
-    events = list(
-        CaseEvent.objects.filter(case_id=case.pk).select_related("actor").order_by("-created_at", "-id")[
-            :CASE_PAGE_EVENTS]
-    )
-    notes = list(Note.objects.filter(case_id=case.pk).select_related("author").order_by("created_at", "id"))
-    evidence = list(Evidence.objects.filter(case_id=case.pk).select_related("captured_by").order_by("captured_at", "id"))
+    events = case_events(case.pk, limit=CASE_PAGE_EVENTS)
+    notes = list(Note.objects.filter(case_id=case.pk).select_related("author").defer(*unshown_columns(author="user"))
+                 .order_by("created_at", "id"))
+    evidence = case_evidence(case.pk)
     for item in evidence:
         item.case = case  # needs_reveal reads the case's category
     crossings = list(SlaCrossing.objects.filter(case_id=case.pk).order_by("crossed_at"))
     return {
         "case": case,
         "subject": subject,
-        "reports": case_reports(case),
+        # only a report case lists reports (an appeal case's notices are on the decided case)
+        "reports": case_reports(case) if case.kind == CaseKind.REPORT else None,
         "history": subject_history(subject, exclude_case_id=case.pk),
         "signals": subject_signals(subject),
         "linked": linked_accounts(subject),
@@ -458,7 +578,9 @@ def sla_view(case: Case, crossings: list, *, now) -> list[dict]:
 
 def my_work(user, *, resolved_limit: int = 20) -> dict:
     """Cases assigned to me, cases I put on hold, cases I was asked to help with, and recent results."""
-    base = Case.objects.select_related("subject", "queue", "category", "assignee", "held_for", "held_for_team")
+    # What the case tables show: the subject, queue, category and assignee (the helpers are not listed).
+    base = Case.objects.select_related("subject", "queue", "category", "assignee").defer(
+        *unshown_columns(queue="queue", category="category", assignee="user"))
     teams = _user_team_ids(user)
     return {
         "assigned": list(base.filter(assignee_id=user.pk, status__in=[

@@ -71,9 +71,10 @@ def _case_context(request, case) -> dict:
     data = selectors.case_page(user, case)
     data.update(selectors.case_page_choices())
     is_assignee = case.assignee_id == user.pk
-    helper_team_ids = set(selectors.user_team_ids(user))
+    # The user's teams matter only for a case held for a team's help: no query otherwise.
     is_helper = case.status == CaseStatus.ON_HOLD and (
-        case.held_for_id == user.pk or (case.held_for_team_id in helper_team_ids))
+        case.held_for_id == user.pk
+        or (case.held_for_team_id is not None and case.held_for_team_id in selectors.user_team_ids(user)))
     may_work = can(user, "case.work")
     lead = can(user, "case.reassign")
     data.update({
