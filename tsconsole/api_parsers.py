@@ -8,6 +8,7 @@ the decoder itself gives up (RecursionError) or the decoded value is checked lev
 
 import json
 
+import orjson
 from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
@@ -66,11 +67,17 @@ class JSONParser(BaseParser):
             raise self.too_large(limit)
         too_deep = ParseError(f"The JSON nests deeper than {MAX_JSON_DEPTH} levels; no request of this API needs that.")
         try:
-            value = json.loads(raw, parse_constant=_no_constants)
-        except RecursionError:
-            raise too_deep
-        except ValueError as exc:  # JSONDecodeError and undecodable bytes alike
-            raise ParseError(f"JSON parse error - {exc}")
+            # orjson reads well-formed UTF-8 JSON several times faster; whatever it refuses (bad
+            # JSON, NaN, lone surrogates, other encodings, integers beyond 64 bits) is read again by
+            # the json module, so what is accepted and every message stay as they were.
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            try:
+                value = json.loads(raw, parse_constant=_no_constants)
+            except RecursionError:
+                raise too_deep
+            except ValueError as exc:  # JSONDecodeError and undecodable bytes alike
+                raise ParseError(f"JSON parse error - {exc}")
         if json_depth(value, stop_after=MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
             raise too_deep
         return value

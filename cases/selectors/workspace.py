@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -81,6 +82,20 @@ def queue_access_q(user) -> Q:
     restricted = _QueueTeams.objects.filter(queue_id=OuterRef("pk"))
     member = restricted.filter(team_id__in=_user_team_ids(user))
     return ~Q(Exists(restricted)) | Q(Exists(member))
+
+
+def queue_access_sql(user, alias: str) -> str:
+    """`queue_access_q` as an SQL condition over the queue table under `alias`, for statements
+    written in SQL (the claim). The same rule; the user's id is the parameter `%(actor)s`."""
+    if not user.is_authenticated or not can(user, "case.work"):
+        return "FALSE"
+    if can(user, "queue.work_all"):
+        return "TRUE"
+    quote = connection.ops.quote_name
+    restricted, members = quote(_QueueTeams._meta.db_table), quote(TeamMembership._meta.db_table)
+    return (f"(NOT EXISTS (SELECT 1 FROM {restricted} r WHERE r.queue_id = {alias}.id) "
+            f"OR EXISTS (SELECT 1 FROM {restricted} r JOIN {members} m ON m.team_id = r.team_id "
+            f"WHERE r.queue_id = {alias}.id AND m.user_id = %(actor)s))")
 
 
 def case_access_q(user) -> Q:
