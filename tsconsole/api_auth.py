@@ -3,7 +3,7 @@
 DRF's TokenAuthentication loads the token with its user through the ORM, and the first capability
 check then loads the user's groups with a second query: two statements built and compiled per
 request, on every API call. This reads the token, its user and the user's group names in one
-prepared-shape SQL statement and seeds the roles cache of `tsconsole.roles`, so the permission
+prepared SQL statement and seeds the roles cache of `tsconsole.roles`, so the permission
 check costs no query. It answers exactly as DRF's does: the `Token` keyword, the same 401 messages,
 `request.user` a real user instance and `request.auth` the token.
 
@@ -18,13 +18,15 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication as DrfTokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from .prepared import PreparedStatement
 from .roles import remember_roles
 
-_SQL: tuple[str, list[str]] | None = None
+_SQL: tuple[PreparedStatement, list[str]] | None = None
 
 
-def _statement() -> tuple[str, list[str]]:
-    """The lookup statement and the user's column names (built once: the user model is fixed)."""
+def _statement() -> tuple[PreparedStatement, list[str]]:
+    """The lookup statement, prepared per connection, and the user's column names (built once: the
+    user model is fixed)."""
     global _SQL
     if _SQL is None:
         user_model = get_user_model()
@@ -42,9 +44,9 @@ def _statement() -> tuple[str, list[str]]:
             f"WHERE ug.{quote(user_column)} = u.{quote(user_model._meta.pk.column)}) "
             f"FROM {quote(Token._meta.db_table)} t "
             f"JOIN {quote(user_model._meta.db_table)} u ON u.{quote(user_model._meta.pk.column)} = t.{quote('user_id')} "
-            f"WHERE t.{quote('key')} = %s"
+            f"WHERE t.{quote('key')} = %(key)s"
         )
-        _SQL = (sql, fields)
+        _SQL = (PreparedStatement("tsconsole_api_token", sql, ["key"]), fields)
     return _SQL
 
 
@@ -52,9 +54,9 @@ class TokenAuthentication(DrfTokenAuthentication):
     """`Authorization: Token <key>`: the token, its user and the user's roles in one statement."""
 
     def authenticate_credentials(self, key):
-        sql, fields = _statement()
+        statement, fields = _statement()
         with connection.cursor() as cursor:
-            cursor.execute(sql, [key])
+            statement.execute(cursor, {"key": key})
             row = cursor.fetchone()
         if row is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
