@@ -16,7 +16,7 @@ from django.db import connection
 _prepared_on: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-class _Placeholder:
+class Placeholder:
     """Renders as $n when psycopg2 interpolates it (its __conform__ adaptation protocol)."""
 
     def __init__(self, n: int):
@@ -42,7 +42,7 @@ class PreparedStatement:
         connection.ensure_connection()
         prepared = _prepared_on.setdefault(connection.connection, set())
         if self.name not in prepared:
-            placeholders = {name: _Placeholder(n) for n, name in enumerate(self.params, 1)}
+            placeholders = {name: Placeholder(n) for n, name in enumerate(self.params, 1)}
             text = cursor.cursor.mogrify(self.sql, placeholders).decode()
             cursor.execute(f"PREPARE {self.name} AS {text}")
             prepared.add(self.name)
