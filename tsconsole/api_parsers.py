@@ -7,6 +7,7 @@ the decoder itself gives up (RecursionError) or the decoded value is checked lev
 """
 
 import json
+import re
 
 import orjson
 from django.conf import settings
@@ -16,6 +17,8 @@ from rest_framework.parsers import BaseParser
 from .api_errors import PayloadTooLarge
 
 MAX_JSON_DEPTH = 32
+# A JSON number of 19 or more digits (first, or after `:`, `[` or `,`); strings of digits are left alone.
+_LONG_NUMBER = re.compile(rb"(?:^|[:\[,])\s*-?\d{19}")
 
 
 
@@ -68,8 +71,12 @@ class JSONParser(BaseParser):
         too_deep = ParseError(f"The JSON nests deeper than {MAX_JSON_DEPTH} levels; no request of this API needs that.")
         try:
             # orjson reads well-formed UTF-8 JSON several times faster; whatever it refuses (bad
-            # JSON, NaN, lone surrogates, other encodings, integers beyond 64 bits) is read again by
-            # the json module, so what is accepted and every message stay as they were.
+            # JSON, NaN, lone surrogates, other encodings) is read again by the json module, so what
+            # is accepted and every message stay as they were. orjson reads integers beyond 64 bits
+            # as floats where the json module keeps them exact: a body with a number of 19 digits
+            # or more goes to the json module directly.
+            if _LONG_NUMBER.search(raw):
+                raise orjson.JSONDecodeError("long number", "", 0)
             value = orjson.loads(raw)
         except orjson.JSONDecodeError:
             try:
