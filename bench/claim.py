@@ -7,7 +7,7 @@ With --generate, a database holding fewer than --cases cases is first filled wit
 `manage.py bench_generate --cases N --reports-per-case K --open-fraction F`. Then, on one queue
 (the one with most unassigned cases unless --queue says otherwise):
 
-- `http`: claims/s over real HTTP — gunicorn on a free 127.0.0.1 port, `--clients` concurrent
+- `http`: claims/s over real HTTP — gunicorn (or `--server gthread|granian`) on a free 127.0.0.1 port, `--clients` concurrent
   clients each looping on POST /api/v1/queues/{slug}/claim/ with its own analyst's API token —
   with p50/p95/p99 latency, and double assignments counted twice: case ids handed out more than
   once, and cases with more than one `claimed` event in the run (both must be 0); and the server CPU

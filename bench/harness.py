@@ -4,6 +4,7 @@ Benchmarks talk plain HTTP to 127.0.0.1, so the production HTTPS redirect and HS
 for the server they start (and nowhere else).
 """
 
+import importlib.util
 import json
 import os
 import signal
@@ -31,14 +32,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-# The web servers a benchmark can start (`--server`): gunicorn's sync workers, gunicorn's threaded
-# workers, or granian (a Rust HTTP server running the same WSGI application in blocking threads).
+# The web servers a benchmark can start (`--server`): gunicorn's sync workers (what the console runs),
+# gunicorn's threaded workers, or granian (a Rust HTTP server running the same WSGI application in
+# blocking threads; measured for comparison, not a dependency).
 SERVERS = ("gunicorn", "gthread", "granian")
 
 
 def server_command(server: str, port: int, workers: int, threads: int = 1) -> list[str]:
     """The command line that serves tsconsole.wsgi on 127.0.0.1:port with the given server."""
     if server == "granian":
+        if importlib.util.find_spec("granian") is None:
+            raise SystemExit("granian is not installed (it is not a dependency): .venv/bin/pip install granian")
         return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
                 "--workers", str(workers), "--blocking-threads", str(threads), "--backlog", "512",
                 "--log-level", "warning", "--no-access-log", "tsconsole.wsgi:application"]

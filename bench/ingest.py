@@ -4,7 +4,7 @@
     DATABASE_URL=postgres://…/tsc_bench .venv/bin/python manage.py bench_generate --cases 200000
     DATABASE_URL=postgres://…/tsc_bench .venv/bin/python bench/ingest.py
 
-Measures, over real HTTP against gunicorn started on a free 127.0.0.1 port:
+Measures, over real HTTP against gunicorn (or `--server gthread|granian`) started on a free 127.0.0.1 port:
 
 - `bulk_http`: reports/s for lists of 500 (about 20 % of each list about subjects with an open case,
   so they join it; the rest open new cases), posted by a few concurrent clients;
