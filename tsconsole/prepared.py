@@ -8,7 +8,6 @@ connection (a rollback keeps it), so each connection (Django reconnects after CO
 error) prepares it again on first use.
 """
 
-import hashlib
 import weakref
 
 from django.db import connection
@@ -48,24 +47,3 @@ class PreparedStatement:
             cursor.execute(f"PREPARE {self.name} AS {text}")
             prepared.add(self.name)
         cursor.execute(self._execute, [values[name] for name in self.params])
-
-
-# Statements with more parameters than this (bulk batches) are sent as text: each batch size would be
-# a statement of its own, and planning is a small share of a large statement's cost.
-SMALL_STATEMENT_PARAMS = 120
-
-
-def execute_small(cursor, sql: str, params: list) -> None:
-    """Run `sql` (positional `%s` parameters) on `cursor`: prepared on this connection, named after
-    its text, when it has few parameters (the statements of a single report); as text otherwise."""
-    if len(params) > SMALL_STATEMENT_PARAMS:
-        cursor.execute(sql, params)
-        return
-    connection.ensure_connection()
-    prepared = _prepared_on.setdefault(connection.connection, set())
-    name = f"tsconsole_{hashlib.sha256(sql.encode()).hexdigest()[:24]}"
-    if name not in prepared:
-        text = cursor.cursor.mogrify(sql, [Placeholder(n) for n in range(1, len(params) + 1)]).decode()
-        cursor.execute(f"PREPARE {name} AS {text}")
-        prepared.add(name)
-    cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}", params)

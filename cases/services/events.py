@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from tsconsole.bulk import chunks, values_sql
 from tsconsole.errors import NotFound
-from tsconsole.prepared import execute_small
 from tsconsole.roles import INTEGRATION, has_role
 
 from ..models import Case, CaseEvent
@@ -108,7 +107,7 @@ def events_record(rows: Iterable[EventRow | tuple]) -> int:
             for row in chunk
         ])
         with connection.cursor() as cursor:
-            execute_small(cursor, f"{head} VALUES {values}", params)
+            cursor.execute(f"{head} VALUES {values}", params)
     return len(rows)
 
 

@@ -1,7 +1,5 @@
 """The statements intake runs, each one for a whole batch (see `cases.services.intake` for the flow).
 
-Statements with few parameters (a single report's) are prepared once per connection
-(`tsconsole.prepared.execute_small`): for them PostgreSQL's planning costs about as much as the work.
 Plain PostgreSQL: multi-row VALUES, `INSERT … ON CONFLICT … RETURNING`, `WITH v(…) AS (VALUES …)
 UPDATE … FROM v`, membership as `= ANY(array)` (one parameter, whatever the list's length) and casts
 where PostgreSQL would type a VALUES column from its literals. Rows are built as tuples rather than model instances: at a thousand reports per call the ORM's per-object work
@@ -18,7 +16,6 @@ from django.db import connection
 
 from tsconsole.bulk import chunks
 from tsconsole.bulk import values_sql as _rows
-from tsconsole.prepared import execute_small
 
 from ..models import Case, Report, Signal, Subject, SubjectSignal
 
@@ -44,13 +41,13 @@ def _chunks(items: list, size: int = CHUNK):
 
 def _fetch(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
-        execute_small(cursor, sql, params)
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 
 def _run(sql: str, params: list) -> None:
     with connection.cursor() as cursor:
-        execute_small(cursor, sql, params)
+        cursor.execute(sql, params)
 
 
 # --------------------------------------------------------------------------- subjects
