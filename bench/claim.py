@@ -7,7 +7,7 @@ With --generate, a database holding fewer than --cases cases is first filled wit
 `manage.py bench_generate --cases N --reports-per-case K --open-fraction F`. Then, on one queue
 (the one with most unassigned cases unless --queue says otherwise):
 
-- `http`: claims/s over real HTTP — gunicorn on a free 127.0.0.1 port, `--clients` concurrent
+- `http`: claims/s over real HTTP — gunicorn (or `--server gthread|granian`) on a free 127.0.0.1 port, `--clients` concurrent
   clients each looping on POST /api/v1/queues/{slug}/claim/ with its own analyst's API token —
   with p50/p95/p99 latency, and double assignments counted twice: case ids handed out more than
   once, and cases with more than one `claimed` event in the run (both must be 0); and the server CPU
@@ -48,7 +48,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import CpuMeter, emit, free_port, group_pids, percentile, start_server, stop_server  # noqa: E402
+from harness import SERVERS, CpuMeter, emit, free_port, group_pids, percentile, start_server, stop_server  # noqa: E402
 
 from tsconsole import localservices  # noqa: E402
 
@@ -289,7 +289,7 @@ def bench_http(args, queue, users) -> dict:
     from django.utils import timezone
 
     port = free_port()
-    server = start_server(port, args.workers, args.threads)
+    server = start_server(port, args.workers, args.threads, args.server)
     path = f"/api/v1/queues/{queue.slug}/claim/"
     try:
         for _, token in users:  # warm every worker: imports, connections, first queries
@@ -341,8 +341,8 @@ def bench_http(args, queue, users) -> dict:
 
     db_assignee = dict(Case.objects.filter(pk__in=ids).values_list("pk", "assignee_id"))
     return {
-        "bench": "claim", "case": "http", "queue": queue.slug, "clients": len(users), "workers": args.workers,
-        "threads": args.threads, "seconds": round(elapsed, 2), "claims": len(ids),
+        "bench": "claim", "case": "http", "queue": queue.slug, "clients": len(users), "server": args.server,
+        "workers": args.workers, "threads": args.threads, "seconds": round(elapsed, 2), "claims": len(ids),
         **rate(len(ids), elapsed, watch),
         "p50_ms": ms(percentile(latencies, 50)), "p95_ms": ms(percentile(latencies, 95)),
         "p99_ms": ms(percentile(latencies, 99)), "statuses": {str(k): v for k, v in sorted(statuses.items())},
@@ -358,7 +358,7 @@ def bench_floor(args, users) -> list[dict]:
     and one SELECT 1) and GET /api/v1/categories/ (DRF with token auth, role check and one small
     list). The claim's own cost is the difference."""
     port = free_port()
-    server = start_server(port, args.workers, args.threads)
+    server = start_server(port, args.workers, args.threads, args.server)
     results = []
     try:
         for _, token in users:
@@ -388,7 +388,7 @@ def bench_floor(args, users) -> list[dict]:
             elapsed = time.perf_counter() - started
             cpu = meter.stop()
             results.append({
-                "bench": "claim", "case": "floor", "path": path, "clients": len(users),
+                "bench": "claim", "case": "floor", "path": path, "clients": len(users), "server": args.server,
                 "requests_per_s": round(len(latencies) / elapsed, 1), "p50_ms": ms(percentile(latencies, 50)),
                 "p95_ms": ms(percentile(latencies, 95)), "load_average": load_average(),
                 **cpu_figures(cpu, len(latencies), "request"),
@@ -464,8 +464,9 @@ def main():
     parser.add_argument("--queue", help="Queue slug (default: the one with most unassigned cases).")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes.")
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker.")
+    parser.add_argument("--workers", type=int, default=4, help="Web server worker processes.")
+    parser.add_argument("--threads", type=int, default=1, help="Threads per worker (gthread, granian).")
+    parser.add_argument("--server", choices=SERVERS, default="gunicorn", help="The web server to start.")
     parser.add_argument("--pgbench-scale", type=int, default=10)
     parser.add_argument("--pgbench-jobs", type=int, default=2, help="pgbench worker threads (-j).")
     parser.add_argument("--pgbench-db", help="Database for pgbench's own tables (default: <db>_pgbench).")

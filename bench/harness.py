@@ -4,6 +4,7 @@ Benchmarks talk plain HTTP to 127.0.0.1, so the production HTTPS redirect and HS
 for the server they start (and nowhere else).
 """
 
+import importlib.util
 import json
 import os
 import signal
@@ -31,25 +32,44 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int, threads: int = 1) -> subprocess.Popen:
-    """gunicorn serving the project on 127.0.0.1:port, in its own process group; waits until it listens."""
+# The web servers a benchmark can start (`--server`): gunicorn's sync workers (what the console runs),
+# gunicorn's threaded workers, or granian (a Rust HTTP server running the same WSGI application in
+# blocking threads; measured for comparison, not a dependency).
+SERVERS = ("gunicorn", "gthread", "granian")
+
+
+def server_command(server: str, port: int, workers: int, threads: int = 1) -> list[str]:
+    """The command line that serves tsconsole.wsgi on 127.0.0.1:port with the given server."""
+    if server == "granian":
+        if importlib.util.find_spec("granian") is None:
+            raise SystemExit("granian is not installed (it is not a dependency): .venv/bin/pip install granian")
+        return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(workers), "--blocking-threads", str(threads), "--backlog", "512",
+                "--log-level", "warning", "--no-access-log", "tsconsole.wsgi:application"]
+    if server not in ("gunicorn", "gthread"):
+        raise SystemExit(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
+    return [sys.executable, "-m", "gunicorn", "tsconsole.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers), "--threads", str(threads), "--log-level", "warning", "--timeout", "120",
+            "--backlog", "512", *(["--worker-class", "gthread"] if server == "gthread" else [])]
+
+
+def start_server(port: int, workers: int, threads: int = 1, server: str = "gunicorn") -> subprocess.Popen:
+    """The web server serving the project on 127.0.0.1:port, in its own process group; waits until it listens."""
     env = dict(os.environ, DEBUG="0", ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING",
                SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="0")
-    cmd = [sys.executable, "-m", "gunicorn", "tsconsole.wsgi:application", "--bind", f"127.0.0.1:{port}",
-           "--workers", str(workers), "--threads", str(threads), "--log-level", "warning", "--timeout", "120",
-           "--backlog", "512"]
+    cmd = server_command(server, port, workers, threads)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}")
+            raise SystemExit(f"{server} exited with {proc.returncode}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return proc
         except OSError:
             time.sleep(0.2)
     stop_server(proc)
-    raise SystemExit("gunicorn did not start within 60 s")
+    raise SystemExit(f"{server} did not start within 60 s")
 
 
 def stop_server(proc: subprocess.Popen) -> None:

@@ -4,7 +4,7 @@
     DATABASE_URL=postgres://…/tsc_bench .venv/bin/python manage.py bench_generate --cases 200000
     DATABASE_URL=postgres://…/tsc_bench .venv/bin/python bench/ingest.py
 
-Measures, over real HTTP against gunicorn started on a free 127.0.0.1 port:
+Measures, over real HTTP against gunicorn (or `--server gthread|granian`) started on a free 127.0.0.1 port:
 
 - `bulk_http`: reports/s for lists of 500 (about 20 % of each list about subjects with an open case,
   so they join it; the rest open new cases), posted by a few concurrent clients;
@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsconsole.settings")
 os.environ.setdefault("SECRET_KEY", "bench-secret-key")
 
-from harness import CpuMeter, emit, free_port, group_pids, percentile, start_server, stop_server  # noqa: E402
+from harness import SERVERS, CpuMeter, emit, free_port, group_pids, percentile, start_server, stop_server  # noqa: E402
 
 CATEGORIES = ["spam", "fake-engagement", "targeted-harassment", "hate-speech", "phishing", "financial-scam",
               "impersonation", "nudity", "counterfeit", "copyright", "health-misinformation", "doxxing",
@@ -247,8 +247,9 @@ def main():
     parser.add_argument("--single-requests", type=int, default=6000)
     parser.add_argument("--single-clients", type=int, default=16)
     parser.add_argument("--single-seconds", type=float, default=30, help="Stop the single-report run after this.")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes.")
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker.")
+    parser.add_argument("--workers", type=int, default=3, help="Web server worker processes.")
+    parser.add_argument("--threads", type=int, default=1, help="Threads per worker (gthread, granian).")
+    parser.add_argument("--server", choices=SERVERS, default="gunicorn", help="The web server to start.")
     parser.add_argument("--service-lists", type=int, default=10, help="In-process bulk lists (0: skip).")
     args = parser.parse_args()
 
@@ -272,10 +273,11 @@ def main():
     run = f"ib{uuid.uuid4().hex[:6]}"
     workload = Workload(run, open_subjects, args.dup_fraction)
     emit(bench="ingest", case="setup", run=run, open_subjects=len(open_subjects), cores=os.cpu_count(),
+         server=args.server, workers=args.workers, threads=args.threads,
          load_average=round(os.getloadavg()[0], 2), **counts())
 
     port = free_port()
-    server = start_server(port, args.workers, args.threads)
+    server = start_server(port, args.workers, args.threads, args.server)
     meter = CpuMeter(lambda: group_pids(server.pid), other_backends)
     try:
         for _ in range(20):  # warm every worker: imports, connections, intake context

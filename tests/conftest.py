@@ -31,7 +31,10 @@ def _fresh_cache():
     """Rate-limit counters and cached reads must not leak from one test into the next."""
     from django.core.cache import cache
 
+    from cases.services.intake import intake_context_forget
+
     cache.clear()
+    intake_context_forget()  # its process-local copy follows the shared cache's version
     yield
 
 

@@ -69,17 +69,22 @@ CAPABILITIES: dict[str, set[str]] = {
 }
 
 
+def remember_roles(user, group_names) -> frozenset[str]:
+    """Cache the user's roles on the user object from its group names (for the request)."""
+    names = set(group_names) & set(ROLES)
+    if user.is_superuser:
+        names |= {ADMIN, LEAD}
+    user._tsconsole_roles = frozenset(names)
+    return user._tsconsole_roles
+
+
 def user_roles(user) -> frozenset[str]:
     """The user's roles, cached on the user object for the request. Superusers hold every staff role."""
     if not user or not user.is_authenticated:
         return frozenset()
     cached = getattr(user, "_tsconsole_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True)) & set(ROLES)
-        if user.is_superuser:
-            names |= {ADMIN, LEAD}
-        cached = frozenset(names)
-        user._tsconsole_roles = cached
+        cached = remember_roles(user, user.groups.values_list("name", flat=True))
     return cached
 
 

@@ -228,8 +228,12 @@ DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "tsconsole@localhost")
 REST_FRAMEWORK = {
     # Token first: its `WWW-Authenticate: Token` makes a missing or bad token a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "tsconsole.api_auth.TokenAuthentication",  # DRF's, with the user's roles in the same query
         "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "tsconsole.api_renderers.JSONRenderer",  # DRF's output, written by orjson
+        "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
         "tsconsole.api_parsers.JSONParser",

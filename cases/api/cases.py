@@ -4,7 +4,8 @@ case, and the workspace actions (notes, evidence, release, hold, resume, hand of
 Actions answer 409 with a message when the case is in the wrong state or held by someone else.
 """
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -24,12 +25,33 @@ from ..services import workflow
 _DATETIME = serializers.DateTimeField()
 
 
-def _iso(value):
-    return _DATETIME.to_representation(value) if value is not None else None
+def _iso(value, zone=None):
+    """DRF's DateTimeField output (ISO 8601 in the current time zone, `Z` for UTC), without its
+    per-value lookups: `zone` is the current zone, read once per case by the caller."""
+    if value is None:
+        return None
+    if zone is None or not timezone.is_aware(value):
+        return _DATETIME.to_representation(value)
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _username(user):
     return user.get_username() if user is not None else None
+
+
+_CASE_URLS: dict[str, tuple[str, str]] = {}
+_URL_PROBE = 918273645
+
+
+def _case_url(pk: int) -> str:
+    """reverse("case-detail", args=[pk]), resolved once per script prefix rather than per case."""
+    prefix = get_script_prefix()
+    parts = _CASE_URLS.get(prefix)
+    if parts is None:
+        head, _, tail = reverse("case-detail", args=[_URL_PROBE]).partition(str(_URL_PROBE))
+        parts = _CASE_URLS[prefix] = (head, tail)
+    return f"{parts[0]}{pk}{parts[1]}"
 
 
 class SubjectBriefSerializer(serializers.ModelSerializer):
@@ -62,26 +84,37 @@ class CaseSerializer(serializers.ModelSerializer):
         return [tag.name for tag in case.tags.all()]
 
     def get_url(self, case) -> str:
-        return reverse("case-detail", args=[case.pk])
+        return _case_url(case.pk)
 
     def to_representation(self, case):
         # Written out rather than walked field by field: this is the body of every claim, and
         # building a ModelSerializer's fields per response cost more than the claim itself. The
         # declared fields above still describe it in the OpenAPI schema (a test compares them).
         subject = case.subject
+        zone = timezone.get_current_timezone()
+        values = case.__dict__
+        if "queue_slug" in values:  # a list row: related values came as subqueries (selectors.case_list_values)
+            queue, category, tags = values["queue_slug"], values["category_slug"], values["tag_names"]
+            assignee, held_for = values["assignee_username"], values["held_for_username"]
+            held_for_team, resolved_by = values["held_for_team_slug"], values["resolved_by_username"]
+        else:
+            queue, category, tags = case.queue.slug, case.category.slug, self.get_tags(case)
+            assignee, held_for = _username(case.assignee), _username(case.held_for)
+            held_for_team = case.held_for_team.slug if case.held_for_team_id else None
+            resolved_by = _username(case.resolved_by)
         return {
-            "id": case.pk, "url": self.get_url(case), "status": case.status, "priority": case.priority,
-            "priority_reasons": case.priority_reasons, "queue": case.queue.slug, "category": case.category.slug,
+            "id": case.pk, "url": _case_url(case.pk), "status": case.status, "priority": case.priority,
+            "priority_reasons": case.priority_reasons, "queue": queue, "category": category,
             "subject": {"kind": subject.kind, "external_id": subject.external_id, "handle": subject.handle,
                         "content_type": subject.content_type},
-            "assignee": _username(case.assignee), "claimed_at": _iso(case.claimed_at),
-            "first_touched_at": _iso(case.first_touched_at), "first_touch_due_at": _iso(case.first_touch_due_at),
-            "resolution_due_at": _iso(case.resolution_due_at), "sla_paused_at": _iso(case.sla_paused_at),
-            "held_for": _username(case.held_for), "held_for_team": case.held_for_team.slug if case.held_for_team_id else None,
+            "assignee": assignee, "claimed_at": _iso(case.claimed_at, zone),
+            "first_touched_at": _iso(case.first_touched_at, zone), "first_touch_due_at": _iso(case.first_touch_due_at, zone),
+            "resolution_due_at": _iso(case.resolution_due_at, zone), "sla_paused_at": _iso(case.sla_paused_at, zone),
+            "held_for": held_for, "held_for_team": held_for_team,
             "hold_reason": case.hold_reason, "resolution": case.resolution, "resolution_reason": case.resolution_reason,
-            "resolved_by": _username(case.resolved_by), "resolved_at": _iso(case.resolved_at),
-            "report_count": case.report_count, "reporter_count": case.reporter_count, "tags": self.get_tags(case),
-            "opened_at": _iso(case.opened_at), "updated_at": _iso(case.updated_at),
+            "resolved_by": resolved_by, "resolved_at": _iso(case.resolved_at, zone),
+            "report_count": case.report_count, "reporter_count": case.reporter_count, "tags": list(tags),
+            "opened_at": _iso(case.opened_at, zone), "updated_at": _iso(case.updated_at, zone),
         }
 
 
@@ -149,9 +182,14 @@ class CaseList(generics.ListAPIView):
     def get_queryset(self):
         return (
             selectors.case_queryset().filter(selectors.case_access_q(self.request.user))
-            .select_related("subject", "queue", "category", "assignee", "held_for", "held_for_team", "resolved_by")
-            .prefetch_related("tags")
+            .select_related("subject").annotate(**selectors.case_list_values())
         )
+
+    def filter_queryset(self, queryset):
+        # A FilterSet deep-copies its filters when made: not worth it for a request that filters nothing.
+        if not any(name in self.request.query_params for name in CaseFilter.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
 
 
 _CASE_FOR_RESPONSE = selectors.case_queryset().select_related(

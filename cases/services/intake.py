@@ -203,29 +203,45 @@ class IntakeContext:
 
 _VERSION_KEY = "cases:intake-context-version"
 _CONTEXT_TTL_SECONDS = 30
-_memo: tuple[str, float, IntakeContext] | None = None
+# How often a process asks the shared cache whether the context changed: reading the version costs a
+# Redis round trip (and redis-py builds a client object per call), more than a small report's own
+# Python work, so a process looks at most once per interval.
+_VERSION_CHECK_SECONDS = 1.0
+_memo: tuple[str, float, float, IntakeContext] | None = None  # version, loaded at, checked at, context
 
 
 def intake_context() -> IntakeContext:
     """The intake context, reloaded when routing, queues, SLA targets, categories or trusted
-    flaggers change. Saves bump a version token in the shared cache (Redis when configured), so every
-    process notices at its next report; changes that bypass the ORM are picked up within
-    _CONTEXT_TTL_SECONDS."""
+    flaggers change. Saves bump a version token in the shared cache (Redis when configured) and drop
+    this process's copy at once; other processes notice within _VERSION_CHECK_SECONDS. Changes that
+    bypass the ORM are picked up within _CONTEXT_TTL_SECONDS."""
     global _memo
+    memo, now = _memo, time.monotonic()
+    if memo is not None and now - memo[2] < _VERSION_CHECK_SECONDS and now - memo[1] < _CONTEXT_TTL_SECONDS:
+        return memo[3]
     version = cache.get(_VERSION_KEY)
     if version is None:
         cache.add(_VERSION_KEY, uuid.uuid4().hex, None)
         version = cache.get(_VERSION_KEY)
-    memo = _memo
-    if memo is not None and memo[0] == version and time.monotonic() - memo[1] < _CONTEXT_TTL_SECONDS:
-        return memo[2]
+    if memo is not None and memo[0] == version and now - memo[1] < _CONTEXT_TTL_SECONDS:
+        _memo = (version, memo[1], now, memo[3])
+        return memo[3]
     context = IntakeContext.load()
-    _memo = (version, time.monotonic(), context)
+    _memo = (version, now, now, context)
     return context
+
+
+def intake_context_forget() -> None:
+    """Drop this process's copy, so that the next report reads the shared version (for tests, which
+    clear the shared cache between them)."""
+    global _memo
+    _memo = None
 
 
 def intake_context_changed(**kwargs) -> None:
     def bump():
+        global _memo
+        _memo = None
         cache.set(_VERSION_KEY, uuid.uuid4().hex, None)
 
     # Now for this process, and again at commit so no process keeps a snapshot read before it.

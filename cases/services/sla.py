@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from tsconsole.links import absolute_url
 from tsconsole.models import OutboxMessage, Team, TeamMembership
+from tsconsole.prepared import Placeholder
 from tsconsole.services import Notice, users_notify
 
 from ..models import Case, CaseEvent, CaseStatus, Queue, QueueSla, SlaCrossing, sla_pending_q
@@ -281,19 +282,6 @@ _generations = itertools.count(1)
 _prepared_on: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # psycopg2 connection -> names
 
 
-class _Placeholder:
-    """Renders as $n when psycopg2 interpolates it (its __conform__ adaptation protocol)."""
-
-    def __init__(self, n: int):
-        self.n = n
-
-    def __conform__(self, protocol):
-        return self
-
-    def getquoted(self) -> bytes:
-        return b"$%d" % self.n
-
-
 @dataclass(frozen=True)
 class _Prepared:
     name: str
@@ -313,7 +301,7 @@ class _Prepared:
             if self.name not in prepared:
                 args = list(params)
                 for n, i in enumerate(self.timestamps, 1):
-                    args[i] = _Placeholder(n)
+                    args[i] = Placeholder(n)
                 text = cursor.cursor.mogrify(sql, args).decode()
                 cursor.execute(f"PREPARE {self.name} AS {text}")
                 prepared.add(self.name)

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from tsconsole.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tsconsole.models import Team, TeamMembership
+from tsconsole.prepared import PreparedStatement
 from tsconsole.roles import can
 from tsconsole.services import Notice, audit_record, users_notify
 
@@ -37,11 +38,18 @@ from ..models import (
     Note,
     Priority,
     Queue,
+    Subject,
     Tag,
     evidence_storage,
 )
 from ..previews import blurred_preview
-from ..selectors.workspace import case_visible, queue_workable, require_case_visible, user_may_work_queue
+from ..selectors.workspace import (
+    case_visible,
+    queue_access_sql,
+    queue_workable,
+    require_case_visible,
+    user_may_work_queue,
+)
 from ..transitions import check_transition
 from .events import (
     EventRow,
@@ -116,7 +124,7 @@ def _case_url(case_id: int) -> str:
 
 # --------------------------------------------------------------------------- claiming
 
-def _claim_update_sql(where: str, *, pick: bool) -> str:
+def _claim_update_sql(where: str, *, pick: bool, returning: str = "id") -> str:
     """UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING id.
 
     The inner SELECT walks the partial index case_claimable (queue, priority, resolution_due_at,
@@ -139,7 +147,7 @@ def _claim_update_sql(where: str, *, pick: bool) -> str:
         f"UPDATE {table} SET status = 'in_review', assignee_id = %(actor)s, claimed_at = %(now)s, "
         f"last_activity_at = %(now)s, updated_at = %(now)s, first_touched_at = COALESCE(first_touched_at, %(now)s) "
         f"WHERE id = {target} AND status = 'open' AND assignee_id IS NULL AND {free} "
-        f"RETURNING id"
+        f"RETURNING {returning}"
     )
 
 
@@ -172,21 +180,106 @@ def _claimed(case_id: int) -> Case:
     return Case.objects.select_related("subject", "queue", "category", "assignee").get(pk=case_id)
 
 
+_CASE_FIELDS = [f for f in Case._meta.concrete_fields]
+_CASE_CONVERTERS = [(i, f.from_db_value) for i, f in enumerate(_CASE_FIELDS) if hasattr(f, "from_db_value")]
+_claim_next_statements: dict[str, PreparedStatement] = {}
+
+
+def _claim_next_statement(access: str) -> PreparedStatement:
+    """case_claim_next's statement, whole: find the queue by slug among those the actor may work
+    (`access`, from `queue_access_sql`), claim its next case, insert the `claimed` event, and return
+    the case with what its API body shows (subject, slugs, usernames, tags) — one round trip, and
+    one statement, so atomic without a transaction block around it. Prepared once per connection:
+    planning it costs more than running it."""
+    statement = _claim_next_statements.get(access)
+    if statement is None:
+        quote = connection.ops.quote_name
+        table = quote(Case._meta.db_table)
+        queues = quote(Queue._meta.db_table)
+        where = (f"queue_id = (SELECT q.id FROM {queues} q WHERE q.slug = %(slug)s AND q.is_active AND {access})")
+        columns = ", ".join(f"{table}.{quote(f.column)}" for f in _CASE_FIELDS)
+        update = _claim_update_sql(where, pick=True, returning=columns)
+        users = get_user_model()._meta.db_table
+        tags = Case.tags.through._meta
+        # Related values as scalar subqueries rather than joins: each is planned on its own, where a
+        # seven-way join costs PostgreSQL more to plan than the claim costs to run (only the subject,
+        # four of the values, is joined).
+        def one(table: str, column: str, key: str) -> str:
+            return f"(SELECT x.{column} FROM {quote(table)} x WHERE x.id = c.{key})"
+
+        subject = Subject._meta.db_table
+        sql = (
+            f"WITH claimed AS ({update}), "
+            f"event AS ({event_insert_sql()} "
+            f"SELECT id, %(actor)s, %(actor_kind)s::text, '{verb_value(Verb.CLAIMED)}', 'open', 'in_review', "
+            f"%(data)s::jsonb, %(now)s FROM claimed) "
+            f"SELECT {', '.join(f'c.{quote(f.column)}' for f in _CASE_FIELDS)}, "
+            f"s.kind, s.external_id, s.handle, s.content_type, "
+            f"{one(Queue._meta.db_table, 'slug', 'queue_id')}, {one(Category._meta.db_table, 'slug', 'category_id')}, "
+            f"{one(users, 'username', 'held_for_id')}, {one(Team._meta.db_table, 'slug', 'held_for_team_id')}, "
+            f"{one(users, 'username', 'resolved_by_id')}, "
+            f"ARRAY(SELECT t.name FROM {quote(tags.db_table)} ct JOIN {quote(Tag._meta.db_table)} t ON t.id = ct.tag_id "
+            f"WHERE ct.case_id = c.id ORDER BY t.name) "
+            f"FROM claimed c JOIN {quote(subject)} s ON s.id = c.subject_id"
+        )
+        name = f"tsconsole_claim_next_{hashlib.sha256(sql.encode()).hexdigest()[:16]}"
+        statement = PreparedStatement(name, sql, ["slug", "actor", "now", "actor_kind", "data"])
+        _claim_next_statements[access] = statement
+    return statement
+
+
+def _case_from_row(row: tuple, actor) -> Case:
+    """The claimed case as a model instance, with the related rows its API body reads attached (their
+    other fields load on access, as with `.only()`)."""
+    alias = connection.alias
+    values = list(row[:len(_CASE_FIELDS)])
+    for index, convert in _CASE_CONVERTERS:
+        values[index] = convert(values[index], None, connection)
+    kind, external_id, handle, content_type, queue_slug, category_slug, held_for, held_for_team, resolved_by, tags = \
+        row[len(_CASE_FIELDS):]
+    case = Case.from_db(alias, [f.attname for f in _CASE_FIELDS], values)
+    case.subject = Subject.from_db(alias, ["id", "kind", "external_id", "handle", "content_type"],
+                                   [case.subject_id, kind, external_id, handle, content_type])
+    case.queue = Queue.from_db(alias, ["id", "slug"], [case.queue_id, queue_slug])
+    case.category = Category.from_db(alias, ["id", "slug"], [case.category_id, category_slug])
+    case.assignee = actor
+    user_model = get_user_model()
+    if held_for is not None:
+        case.held_for = user_model.from_db(alias, ["id", "username"], [case.held_for_id, held_for])
+    if held_for_team is not None:
+        case.held_for_team = Team.from_db(alias, ["id", "slug"], [case.held_for_team_id, held_for_team])
+    if resolved_by is not None:
+        case.resolved_by = user_model.from_db(alias, ["id", "username"], [case.resolved_by_id, resolved_by])
+    # What prefetch_related("tags") would leave: case.tags.all() answers from it without a query.
+    tag_rows = Tag.objects.all()
+    tag_rows._result_cache = [Tag(name=name) for name in tags]
+    tag_rows._prefetch_done = True
+    case._prefetched_objects_cache = {"tags": tag_rows}
+    return case
+
+
 def case_claim_next(*, queue: Queue | str, actor) -> Case | None:
     """Claim the highest-priority, soonest-due unassigned case of `queue` for `actor`.
 
-    One statement picks and assigns the case (sets assignee, claimed_at, first touch, in_review)
-    and writes its `claimed` event. Returns None when the queue is empty.
+    One statement checks the actor may work the queue, picks and assigns the case (sets assignee,
+    claimed_at, first touch, in_review), writes its `claimed` event and returns the case. Returns
+    None when the queue is empty.
     """
     slug = queue.slug if isinstance(queue, Queue) else queue
-    queue = queue_workable(actor, slug)
-    if queue is None:
+    check_transition(CaseStatus.OPEN, CaseStatus.IN_REVIEW)
+    params = {"slug": slug, "actor": actor.pk, "now": timezone.now(), "actor_kind": actor_kind(actor),
+              "data": json.dumps({"queue": slug, "next": True})}
+    with connection.cursor() as cursor:
+        _claim_next_statement(queue_access_sql(actor, "q")).execute(cursor, params)
+        row = cursor.fetchone()
+    if row is not None:
+        return _case_from_row(row, actor)
+    # Nothing claimed: an empty queue (None), or one the actor may not work or that does not exist.
+    if queue_workable(actor, slug) is None:
         if Queue.objects.filter(slug=slug, is_active=True).exists():
             raise NotAllowed(f"You may not work the queue “{slug}”: it is reserved for other teams.")
         raise NotFound(f"There is no active queue “{slug}”.")
-    case_id = _claim("queue_id = %(queue)s", {"queue": queue.pk}, pick=True, actor=actor,
-                     data={"queue": queue.slug, "next": True})
-    return None if case_id is None else _claimed(case_id)
+    return None
 
 
 def case_claim(*, case, actor) -> Case:

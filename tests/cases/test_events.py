@@ -67,7 +67,15 @@ def test_a_claim_writes_its_event_in_the_claim_statement(analyst):
     case = CaseFactory(queue=queue)
     with CaptureQueriesContext(connection) as queries:
         workflow.case_claim_next(queue=queue.slug, actor=analyst)
-    writes = [q["sql"] for q in queries if "INSERT" in q["sql"] or "UPDATE" in q["sql"]]
-    assert len(writes) == 1 and "UPDATE" in writes[0] and "INSERT INTO" in writes[0]
+    # One statement, prepared on the connection (PREPARE on its first use, then EXECUTE by name).
+    sql = [q["sql"] for q in queries]
+    run = [text for text in sql if text.startswith("EXECUTE ")]
+    assert len(run) == 1
+    assert not [text for text in sql if not text.startswith(("EXECUTE ", "PREPARE ")) and
+                ("INSERT" in text or "UPDATE" in text)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [run[0].split()[1]])
+        text = cursor.fetchone()[0]
+    assert "UPDATE" in text and "INSERT INTO" in text
     event = CaseEvent.objects.get(case=case)
     assert (event.verb, event.actor, event.from_status, event.to_status) == ("claimed", analyst, "open", "in_review")
