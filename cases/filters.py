@@ -13,11 +13,15 @@ class CaseFilter(FilterSet):
     """Cases by status, queue, assignee, priority, category (with its subcategories), tag and
     opening time. `assignee` takes a username, `me`, or `none` (unassigned)."""
 
-    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, widget=forms.CheckboxSelectMultiple)
+    # Status and priority are columns of the case, so no row can repeat: without distinct=False
+    # django-filter wraps the whole list (and its count) in a SELECT DISTINCT over every column.
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, widget=forms.CheckboxSelectMultiple,
+                                                 distinct=False)
     queue = django_filters.ModelChoiceFilter(queryset=Queue.objects.all(), to_field_name="slug", empty_label="Any queue")
     assignee = django_filters.CharFilter(method="filter_assignee", label="Assignee",
                                          help_text="A username, “me”, or “none” for unassigned.")
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, widget=forms.CheckboxSelectMultiple)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, widget=forms.CheckboxSelectMultiple,
+                                                   distinct=False)
     category = django_filters.ModelChoiceFilter(
         queryset=Category.objects.all(), to_field_name="slug", method="filter_category", empty_label="Any category")
     tag = django_filters.CharFilter(field_name="tags__name", label="Tag")
