@@ -31,13 +31,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int, threads: int = 1) -> subprocess.Popen:
+def start_server(port: int, workers: int, threads: int = 1, *, extra_args: tuple[str, ...] = (),
+                 extra_env: dict | None = None) -> subprocess.Popen:
     """gunicorn serving the project on 127.0.0.1:port, in its own process group; waits until it listens."""
     env = dict(os.environ, DEBUG="0", ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING",
-               SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="0")
+               SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="0", **(extra_env or {}))
     cmd = [sys.executable, "-m", "gunicorn", "tsconsole.wsgi:application", "--bind", f"127.0.0.1:{port}",
            "--workers", str(workers), "--threads", str(threads), "--log-level", "warning", "--timeout", "120",
-           "--backlog", "512"]
+           "--backlog", "512", *extra_args]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -79,6 +80,18 @@ def proc_cpu(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / _TICK
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident set size of a process in MB (VmRSS), None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
 
 
 def group_pids(pgid: int) -> list[int]:
