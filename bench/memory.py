@@ -186,6 +186,9 @@ def bench_web(args) -> None:
     server = start_server(port, args.workers, 1, extra_args=extra_args, extra_env=extra_env)
     rounds: list[dict[int, float]] = []
     try:
+        deadline = time.monotonic() + 60
+        while len(web_workers(server)) < args.workers and time.monotonic() < deadline:
+            time.sleep(0.2)  # gunicorn forks its workers after it listens
         workers = web_workers(server)
         emit(bench="memory", case="web_start", workers=len(workers), tracemalloc=args.tracemalloc,
              rss_mb={str(p): rss_mb(p) for p in workers}, load_average=load_average())
