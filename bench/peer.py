@@ -23,7 +23,9 @@ other so that both see the same neighbours:
 
 The primary figure is server CPU per request: the gunicorn processes plus the PostgreSQL backends
 serving their database (from /proc), which does not depend on the neighbours; p95 latency is
-printed beside it. Each pair prints the ratio helpdesk ÷ tsconsole and whether the product's goal
+printed beside it. Parallel query workers live for one statement only, so the meter would never see
+their CPU: both servers connect with PGOPTIONS `-c max_parallel_workers_per_gather=0` (unless
+--parallel-sql), which puts every statement's work in a backend the meter reads. Each pair prints the ratio helpdesk ÷ tsconsole and whether the product's goal
 for it is met. The setup line says which PostgreSQL build each side runs (helpdesk's env.sh
 follows PGBIN, which `localservices env` sets to the embedded PostgreSQL's binaries).
 
@@ -62,6 +64,7 @@ GOALS = {"list_rows": 100, "list_rows_api": 100, "list_shell": 100, "case_page":
 CSRF_FORM_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 DATATABLES_RE = re.compile(r'"url":\s*"(/[^"]*datatables_ticket_list/[^"]*)"')
 PEER_PREFIX = "peerbench "
+SERIAL_SQL = "-c max_parallel_workers_per_gather=0"
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -105,6 +108,13 @@ def cookies_from(response: http.client.HTTPResponse) -> dict[str, str]:
     for header in response.msg.get_all("Set-Cookie") or []:
         jar.load(header)
     return {name: morsel.value for name, morsel in jar.items()}
+
+
+def sql_env(parallel: bool) -> dict[str, str]:
+    """libpq environment for the servers under test: serial statements unless `parallel`."""
+    if parallel:
+        return {}
+    return {"PGOPTIONS": " ".join(filter(None, [os.environ.get("PGOPTIONS", ""), SERIAL_SQL]))}
 
 
 def with_db_name(url: str, name: str) -> str:
@@ -183,6 +193,7 @@ class Helpdesk:
         self.bench = args.helpdesk_bench
         self.db = args.helpdesk_db
         self.workers = args.workers
+        self.parallel_sql = args.parallel_sql
         self.env = {k: v for k, v in os.environ.items()
                     if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "PYTHONPATH", "SECRET_KEY",
                                  "VIRTUAL_ENV", "DEBUG", "ALLOWED_HOSTS"}}
@@ -266,8 +277,8 @@ class Helpdesk:
         # the flags of the peer's serve.sh, on a free port and in a process group of our own
         script = (f'cd "$PROJ" && exec "$VENV/bin/gunicorn" benchsite.wsgi:application -w {self.workers} -k sync '
                   f'-b 127.0.0.1:{self.port} --timeout 900 --backlog 256 --log-level warning')
-        self.server = subprocess.Popen(["bash", "-c", f'. "{self.peer_dir}/env.sh"; {script}'], env=self.env,
-                                       start_new_session=True)
+        self.server = subprocess.Popen(["bash", "-c", f'. "{self.peer_dir}/env.sh"; {script}'],
+                                       env={**self.env, **sql_env(self.parallel_sql)}, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.server.poll() is not None:
@@ -326,7 +337,7 @@ def ensure_cases(url: str, cases: int, generate: bool) -> None:
 
 def run_ingest(args) -> dict[str, dict]:
     """bench/ingest.py against the intake database: its bulk_http and single_http lines by case."""
-    env = dict(os.environ, DATABASE_URL=args.intake_database_url)
+    env = dict(os.environ, DATABASE_URL=args.intake_database_url, **sql_env(args.parallel_sql))
     cmd = [sys.executable, str(ROOT / "bench" / "ingest.py"), "--workers", str(args.workers),
            "--lists", str(args.bulk_lists), "--list-size", str(args.list_size), "--bulk-clients", str(args.clients),
            "--single-requests", str(args.creates), "--single-clients", str(args.clients),
@@ -376,7 +387,9 @@ def main(argv: list[str] | None = None):
                                                     "pgbin": os.environ.get("PGBIN"),
                                                     "intake_db": urlparse(args.intake_database_url).path.lstrip("/")},
              helpdesk={"tickets": tickets, "db": args.helpdesk_db, **peer.versions()},
-             workers=args.workers, clients=args.clients, cores=os.cpu_count(), load_average=load_average())
+             workers=args.workers, clients=args.clients, cores=os.cpu_count(), load_average=load_average(),
+             server_pgoptions=sql_env(args.parallel_sql).get("PGOPTIONS", "(parallel query allowed: its workers' "
+                                                                            "CPU is not counted)"))
 
         user, session = reader_session()
         ours_cookie = {"Cookie": f"sessionid={session}"}
@@ -386,7 +399,7 @@ def main(argv: list[str] | None = None):
             "ORDER BY md5(id::text || '7') LIMIT %s", [args.requests])]
 
         ours_port = free_port()
-        ours_server = start_server(ours_port, args.workers, 1)
+        ours_server = start_server(ours_port, args.workers, 1, extra_env=sql_env(args.parallel_sql))
         ours_meter = CpuMeter(lambda: group_pids(ours_server.pid), other_backends)
         peer.start()
         peer_jar = peer.login()
@@ -409,10 +422,10 @@ def main(argv: list[str] | None = None):
         n = args.requests
         if "list" not in skip:
             dt = theirs([dt_path] * args.dt_requests, warm=1)
-            emit(**pair_line("list_rows", ours(["/cases/?status=open"] * n), dt, goal=GOALS["list_rows"],
+            emit(**pair_line("list_rows", ours(["/cases/?status=open"] * args.list_requests), dt, goal=GOALS["list_rows"],
                              note="tsconsole: case list HTML with its first page of open cases; helpdesk: the "
                                   "DataTables JSON of its ticket list, first page of open+reopened tickets"))
-            emit(**pair_line("list_rows_api", ours(["/api/v1/cases/?status=open"] * n), dt,
+            emit(**pair_line("list_rows_api", ours(["/api/v1/cases/?status=open"] * args.list_requests), dt,
                              goal=GOALS["list_rows_api"],
                              note="tsconsole: GET /api/v1/cases/?status=open (JSON rows); helpdesk: DataTables JSON "
                                   "(same helpdesk run as list_rows)"))
@@ -472,14 +485,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers on each side.")
     parser.add_argument("--clients", type=int, default=2, help="Concurrent clients on each side.")
     parser.add_argument("--requests", type=int, default=200, help="Requests per page measure.")
+    parser.add_argument("--list-requests", type=int, default=60, help="Requests per tsconsole case-list measure.")
     parser.add_argument("--dt-requests", type=int, default=10,
                         help="Requests to helpdesk's DataTables JSON (seconds each at 100k tickets).")
     parser.add_argument("--creates", type=int, default=300, help="Single creates on each side.")
     parser.add_argument("--bulk-lists", type=int, default=20)
     parser.add_argument("--list-size", type=int, default=500)
     parser.add_argument("--skip", default="", help="Comma-separated measures to skip: list,case,create.")
+    parser.add_argument("--parallel-sql", action="store_true",
+                        help="Let PostgreSQL run parallel workers (the CPU meter cannot see them).")
     args = parser.parse_args(argv)
-    for name in ("workers", "clients", "requests", "dt_requests", "creates", "bulk_lists", "list_size"):
+    for name in ("workers", "clients", "requests", "list_requests", "dt_requests", "creates", "bulk_lists", "list_size"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     return args
