@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -110,19 +111,44 @@ def group_pids(pgid: int) -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds used between start() and stop() by given processes and by the database's backends."""
+    """CPU seconds used between start() and stop() by given processes and by the database's backends.
 
-    def __init__(self, pids_fn, backend_pids_fn):
-        self.pids_fn, self.backend_pids_fn = pids_fn, backend_pids_fn
+    With `poll` (seconds) a thread reads every process's CPU that often in between, so that processes
+    that end inside the window still count up to their last reading: a backend whose connection
+    Django closes after CONN_MAX_AGE, or one that served a single long request. Without it only the
+    processes alive at stop() count.
+    """
 
-    def _snapshot(self) -> dict[int, float]:
-        return {pid: proc_cpu(pid) for pid in {*self.pids_fn(), *self.backend_pids_fn()}}
+    def __init__(self, pids_fn, backend_pids_fn, poll: float | None = None):
+        self.pids_fn, self.backend_pids_fn, self.poll = pids_fn, backend_pids_fn, poll
+        self._thread = None
+
+    def _read(self) -> None:
+        for pid in {*self.pids_fn(), *self.backend_pids_fn()}:
+            cpu = proc_cpu(pid)
+            if cpu:
+                self.last[pid] = max(cpu, self.last.get(pid, 0.0))
 
     def start(self):
-        self.before = self._snapshot()
+        self.last: dict[int, float] = {}
+        self._read()
+        self.before = dict(self.last)
+        if self.poll:
+            self._stop = threading.Event()
+
+            def watch():
+                while not self._stop.wait(self.poll):
+                    self._read()
+
+            self._thread = threading.Thread(target=watch, daemon=True)
+            self._thread.start()
         return self
 
     def stop(self) -> float | None:
-        after = self._snapshot()
-        used = sum(cpu - self.before.get(pid, 0.0) for pid, cpu in after.items())
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+        self._read()
+        used = sum(cpu - self.before.get(pid, 0.0) for pid, cpu in self.last.items())
         return used if os.path.exists("/proc/self/stat") else None

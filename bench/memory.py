@@ -323,6 +323,41 @@ def bench_celery(args) -> None:
         worker.stop()
 
 
+def trace_sweep_waves(args) -> None:
+    """The sweep task's code run in this process, wave after wave, under tracemalloc: which allocation
+    sites grew between the last two waves (what the worker's RSS growth is made of, if anything)."""
+    import gc
+    import tracemalloc
+
+    from django.utils import timezone
+    from sla_sweep import _prepare_wave, _vacuum
+
+    from cases.tasks import sla_sweep
+
+    tracemalloc.start(8)
+    snapshots, sizes = [], []
+    for number in range(1, args.trace_waves + 1):
+        now = timezone.now()
+        _prepare_wave(args.trace_wave, now)
+        _vacuum()
+        time.sleep(max(0.0, (now - timezone.now()).total_seconds() + 2.5))
+        returned = sla_sweep()  # the Celery task's function, called directly
+        gc.collect()
+        snapshots.append(tracemalloc.take_snapshot())
+        sizes.append(rss_mb(os.getpid()))
+        traced, peak = tracemalloc.get_traced_memory()
+        emit(bench="memory", case="sweep_traced_wave", wave=number, cases=args.trace_wave, rss_mb=sizes[-1],
+             traced_mb=round(traced / 2**20, 1), traced_peak_mb=round(peak / 2**20, 1),
+             breached=returned.get("breached"))
+    filters = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    diff = snapshots[-1].filter_traces(filters).compare_to(snapshots[-2].filter_traces(filters), "traceback")
+    emit(bench="memory", case="sweep_tracemalloc", traced_growth_kb=round(sum(d.size_diff for d in diff) / 1024, 1),
+         top=[{"size_diff_kb": round(d.size_diff / 1024, 1), "count_diff": d.count_diff,
+               "where": [f"{f.filename.replace(str(ROOT) + '/', '')}:{f.lineno}" for f in d.traceback][-4:]}
+              for d in diff[:12]])
+    tracemalloc.stop()
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
@@ -332,7 +367,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--case-sample", type=int, default=500, help="Distinct cases the case pages cycle through.")
     parser.add_argument("--target-mb", type=float, default=150)
     parser.add_argument("--growth-tolerance-mb", type=float, default=2)
-    parser.add_argument("--tracemalloc", action="store_true", help="Trace the web workers' allocations.")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="Trace the web workers' allocations, and run --trace-waves sweep waves in-process "
+                             "under tracemalloc after the Celery worker's.")
+    parser.add_argument("--trace-waves", type=int, default=3)
+    parser.add_argument("--trace-wave", type=int, default=5_000, help="Cases per traced in-process wave.")
     parser.add_argument("--waves", type=int, default=3, help="SLA waves through the Celery worker (0: skip).")
     parser.add_argument("--wave", type=int, default=10_000, help="Cases per SLA wave.")
     parser.add_argument("--generate", action="store_true", help="Fill the database to --cases cases first.")
@@ -362,6 +401,8 @@ def main(argv: list[str] | None = None) -> None:
         bench_web(args)
     if "celery" not in skip and args.waves:
         bench_celery(args)
+    if "celery" not in skip and args.tracemalloc and args.trace_waves >= 2:
+        trace_sweep_waves(args)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 os.environ.setdefault("SECURE_COOKIES", "0")
 
-from claim import cpu_figures, load_average, ms, other_backends  # noqa: E402
+from claim import cpu_figures, load_average, ms  # noqa: E402
 from harness import CpuMeter, emit, free_port, group_pids, percentile, start_server, stop_server  # noqa: E402
 
 # The goals the product has set, as helpdesk ÷ tsconsole server CPU per request (or per item).
@@ -65,6 +65,7 @@ CSRF_FORM_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 DATATABLES_RE = re.compile(r'"url":\s*"(/[^"]*datatables_ticket_list/[^"]*)"')
 PEER_PREFIX = "peerbench "
 SERIAL_SQL = "-c max_parallel_workers_per_gather=0"
+POLL = 0.25  # seconds between the CPU meter's readings
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -202,6 +203,7 @@ class Helpdesk:
         self.server = None
         self.port = None
         self._conn = None
+        self._backends = None
         self.settings = self.shell('printf "%s\\n%s\\n" "$PGPORT" "$PGBIN"').split("\n")
 
     def shell(self, script: str, **kwargs) -> str:
@@ -227,8 +229,9 @@ class Helpdesk:
             self.pg_started = True
 
     def stop_pg(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
+        for conn in (self._conn, self._backends):
+            if conn is not None:
+                conn.close()
         if self.pg_started:
             self.shell(f'"{self.peer_dir}/pg.sh" stop')
 
@@ -262,10 +265,6 @@ class Helpdesk:
         script = ("import django; django.setup(); from helpdesk.models import Ticket; "
                   f"print(Ticket.objects.filter(title__startswith={PEER_PREFIX + 'ticket '!r}).delete()[1].get('helpdesk.Ticket', 0))")
         return int(self.shell(f'cd "$PROJ" && "$PY" -W ignore -c "{script}"').split()[-1])
-
-    def backends(self) -> list[int]:
-        rows = self.sql("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        return [row[0] for row in rows]
 
     def versions(self) -> dict:
         return {"postgresql": self.sql("SHOW server_version")[0][0], "pgbin": self.settings[1],
@@ -310,7 +309,30 @@ class Helpdesk:
         return jar
 
     def meter(self) -> CpuMeter:
-        return CpuMeter(lambda: group_pids(self.server.pid), self.backends)
+        if self._backends is None:
+            self._backends = Backends(host="127.0.0.1", port=self.pg_port, user="postgres", dbname=self.db)
+        return CpuMeter(lambda: group_pids(self.server.pid), self._backends, poll=POLL)
+
+
+class Backends:
+    """PostgreSQL backends of a database other than this connection's own, read on one connection of
+    ours (the CPU meter calls it from its polling thread)."""
+
+    def __init__(self, **connect):
+        import psycopg2
+
+        self.conn = psycopg2.connect(**connect)
+        self.conn.autocommit = True
+        self.lock = threading.Lock()
+
+    def __call__(self) -> list[int]:
+        with self.lock, self.conn.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid()")
+            return [row[0] for row in cursor.fetchall()]
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def cookie_header(jar: dict[str, str]) -> dict:
@@ -375,7 +397,7 @@ def main(argv: list[str] | None = None):
 
     peer = Helpdesk(args)
     peer.start_pg()
-    ours_server = None
+    ours_server = ours_backends = None
     try:
         tickets = peer.ensure_data(args.helpdesk_tickets, args.generate)
         if "create" not in skip:
@@ -400,7 +422,8 @@ def main(argv: list[str] | None = None):
 
         ours_port = free_port()
         ours_server = start_server(ours_port, args.workers, 1, extra_env=sql_env(args.parallel_sql))
-        ours_meter = CpuMeter(lambda: group_pids(ours_server.pid), other_backends)
+        ours_backends = Backends(dsn=os.environ["DATABASE_URL"])
+        ours_meter = CpuMeter(lambda: group_pids(ours_server.pid), ours_backends, poll=POLL)
         peer.start()
         peer_jar = peer.login()
         peer_headers = cookie_header(peer_jar)
@@ -465,6 +488,8 @@ def main(argv: list[str] | None = None):
     finally:
         if ours_server is not None:
             stop_server(ours_server)
+        if ours_backends is not None:
+            ours_backends.close()
         peer.stop()
         peer.stop_pg()
 
