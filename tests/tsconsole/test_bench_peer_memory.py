@@ -103,3 +103,11 @@ def test_celery_task_lines_are_read_from_the_worker_log():
 def test_rss_of_a_live_process_and_of_a_gone_one():
     assert memory.rss_mb(os.getpid()) > 1
     assert memory.rss_mb(2**22 + 12345) is None
+
+
+def test_servers_under_test_run_serial_sql_unless_asked_otherwise(monkeypatch):
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=0")
+    assert peer.sql_env(False) == {"PGOPTIONS": "-c statement_timeout=0 -c max_parallel_workers_per_gather=0"}
+    assert peer.sql_env(True) == {}
+    args = peer.parse_args(["--parallel-sql", "--list-requests", "5"])
+    assert args.parallel_sql and args.list_requests == 5
