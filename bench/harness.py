@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -53,11 +54,12 @@ def server_command(server: str, port: int, workers: int, threads: int = 1) -> li
             "--backlog", "512", *(["--worker-class", "gthread"] if server == "gthread" else [])]
 
 
-def start_server(port: int, workers: int, threads: int = 1, server: str = "gunicorn") -> subprocess.Popen:
+def start_server(port: int, workers: int, threads: int = 1, server: str = "gunicorn", *,
+                 extra_args: tuple[str, ...] = (), extra_env: dict | None = None) -> subprocess.Popen:
     """The web server serving the project on 127.0.0.1:port, in its own process group; waits until it listens."""
     env = dict(os.environ, DEBUG="0", ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING",
-               SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="0")
-    cmd = server_command(server, port, workers, threads)
+               SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="0", **(extra_env or {}))
+    cmd = [*server_command(server, port, workers, threads), *extra_args]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -101,6 +103,18 @@ def proc_cpu(pid: int) -> float:
         return 0.0
 
 
+def rss_mb(pid: int) -> float | None:
+    """Resident set size of a process in MB (VmRSS), None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
 def group_pids(pgid: int) -> list[int]:
     """Processes of a process group (a gunicorn master and its workers)."""
     pids = []
@@ -117,19 +131,44 @@ def group_pids(pgid: int) -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds used between start() and stop() by given processes and by the database's backends."""
+    """CPU seconds used between start() and stop() by given processes and by the database's backends.
 
-    def __init__(self, pids_fn, backend_pids_fn):
-        self.pids_fn, self.backend_pids_fn = pids_fn, backend_pids_fn
+    With `poll` (seconds) a thread reads every process's CPU that often in between, so that processes
+    that end inside the window still count up to their last reading: a backend whose connection
+    Django closes after CONN_MAX_AGE, or one that served a single long request. Without it only the
+    processes alive at stop() count.
+    """
 
-    def _snapshot(self) -> dict[int, float]:
-        return {pid: proc_cpu(pid) for pid in {*self.pids_fn(), *self.backend_pids_fn()}}
+    def __init__(self, pids_fn, backend_pids_fn, poll: float | None = None):
+        self.pids_fn, self.backend_pids_fn, self.poll = pids_fn, backend_pids_fn, poll
+        self._thread = None
+
+    def _read(self) -> None:
+        for pid in {*self.pids_fn(), *self.backend_pids_fn()}:
+            cpu = proc_cpu(pid)
+            if cpu:
+                self.last[pid] = max(cpu, self.last.get(pid, 0.0))
 
     def start(self):
-        self.before = self._snapshot()
+        self.last: dict[int, float] = {}
+        self._read()
+        self.before = dict(self.last)
+        if self.poll:
+            self._stop = threading.Event()
+
+            def watch():
+                while not self._stop.wait(self.poll):
+                    self._read()
+
+            self._thread = threading.Thread(target=watch, daemon=True)
+            self._thread.start()
         return self
 
     def stop(self) -> float | None:
-        after = self._snapshot()
-        used = sum(cpu - self.before.get(pid, 0.0) for pid, cpu in after.items())
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+        self._read()
+        used = sum(cpu - self.before.get(pid, 0.0) for pid, cpu in self.last.items())
         return used if os.path.exists("/proc/self/stat") else None

@@ -278,7 +278,8 @@ def main():
 
     port = free_port()
     server = start_server(port, args.workers, args.threads, args.server)
-    meter = CpuMeter(lambda: group_pids(server.pid), other_backends)
+    # polled: connections Django closes after CONN_MAX_AGE inside a long window still count
+    meter = CpuMeter(lambda: group_pids(server.pid), other_backends, poll=0.25)
     try:
         for _ in range(20):  # warm every worker: imports, connections, intake context
             post(port, token, json.dumps(workload.report()).encode())

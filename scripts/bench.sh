@@ -4,6 +4,9 @@
 #
 #   scripts/bench.sh                  all of them: claim pages ingest sla insights
 #   scripts/bench.sh claim pages      only those
+#   scripts/bench.sh peer             tsconsole beside django-helpdesk (bench/peer.py; installs the peer
+#                                     under /tmp/helpdesk-bench with $HELPDESK_PEER_DIR/setup.sh once)
+#   scripts/bench.sh memory           web and Celery worker RSS over a long run (bench/memory.py)
 #
 # The data lives in $BENCH_DIR (default /tmp/tsconsole-bench) and is kept between runs, so the
 # million-case databases are generated once: `tsc_bench` (1M cases, 5 % open) for claim, pages and
@@ -22,8 +25,8 @@ WANTED=("$@")
 [[ ${#WANTED[@]} -gt 0 ]] || WANTED=(claim pages ingest sla insights)
 for name in "${WANTED[@]}"; do
     case "$name" in
-        claim | pages | ingest | sla | insights) ;;
-        *) echo "bench.sh: unknown benchmark '$name' (claim, pages, ingest, sla, insights)" >&2; exit 1 ;;
+        claim | pages | ingest | sla | insights | peer | memory) ;;
+        *) echo "bench.sh: unknown benchmark '$name' (claim, pages, ingest, sla, insights, peer, memory)" >&2; exit 1 ;;
     esac
 done
 
@@ -49,13 +52,22 @@ run() {
 
 wants() { [[ " ${WANTED[*]} " == *" $1 "* ]]; }
 
-if wants claim || wants pages || wants ingest; then
+if wants claim || wants pages || wants ingest || wants peer; then
     use_db tsc_bench
     # The claim benchmark fills the database when it holds fewer than --cases cases.
     if wants claim; then run bench/claim.py --generate --cases "$BENCH_CASES"; else
         run bench/claim.py --generate --cases "$BENCH_CASES" --skip http,floor,raw_sql,pgbench; fi
     wants pages && run bench/pages.py
     wants ingest && run bench/ingest.py
+fi
+if wants peer; then
+    # The create measures write: they use a database of their own (filled by peer.py --generate).
+    use_db tsc_bench_peer
+    PEER_INTAKE_URL="$DATABASE_URL"
+    use_db tsc_bench
+    PEER_ARGS=(--generate --intake-database-url "$PEER_INTAKE_URL")
+    [[ -n "${HELPDESK_PEER_DIR:-}" ]] && PEER_ARGS+=(--peer-dir "$HELPDESK_PEER_DIR")
+    run bench/peer.py "${PEER_ARGS[@]}"
 fi
 if wants sla; then
     use_db tsc_bench_sla
@@ -64,5 +76,9 @@ fi
 if wants insights; then
     use_db tsc_bench_insights
     run bench/insights_pages.py --cases "$BENCH_INSIGHTS_CASES"
+fi
+if wants memory; then
+    use_db tsc_bench_memory
+    run bench/memory.py --generate
 fi
 echo "results: $RESULTS" >&2
