@@ -37,12 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsconsole.settings")
-os.environ.setdefault("SECRET_KEY", "bench-secret-key")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
-os.environ.setdefault("SECURE_COOKIES", "0")
-
+# bench/claim.py sets the environment every benchmark shares (settings, plain HTTP) on import.
 from claim import load_average, request  # noqa: E402
 from harness import emit, free_port, group_pids, percentile, rss_mb, start_server, stop_server  # noqa: E402
 
