@@ -19,7 +19,7 @@ from rest_framework.authentication import TokenAuthentication as DrfTokenAuthent
 from rest_framework.authtoken.models import Token
 
 from .prepared import PreparedStatement
-from .roles import remember_roles
+from .user_rows import fetch_user, user_with_groups_columns
 
 _SQL: tuple[PreparedStatement, list[str]] | None = None
 
@@ -31,17 +31,9 @@ def _statement() -> tuple[PreparedStatement, list[str]]:
     if _SQL is None:
         user_model = get_user_model()
         quote = connection.ops.quote_name
-        fields = [f.attname for f in user_model._meta.concrete_fields]
-        groups = user_model.groups.through._meta
-        group_table = user_model.groups.field.related_model._meta.db_table
-        user_column = user_model._meta.get_field("groups").m2m_column_name()
-        group_column = user_model._meta.get_field("groups").m2m_reverse_name()
-        columns = ", ".join(f"u.{quote(user_model._meta.get_field(name).column)}" for name in fields)
+        columns, fields = user_with_groups_columns("u")
         sql = (
-            f"SELECT t.{quote('created')}, {columns}, "
-            f"ARRAY(SELECT g.{quote('name')} FROM {quote(groups.db_table)} ug "
-            f"JOIN {quote(group_table)} g ON g.{quote('id')} = ug.{quote(group_column)} "
-            f"WHERE ug.{quote(user_column)} = u.{quote(user_model._meta.pk.column)}) "
+            f"SELECT t.{quote('created')}, {columns} "
             f"FROM {quote(Token._meta.db_table)} t "
             f"JOIN {quote(user_model._meta.db_table)} u ON u.{quote(user_model._meta.pk.column)} = t.{quote('user_id')} "
             f"WHERE t.{quote('key')} = %(key)s"
@@ -55,16 +47,12 @@ class TokenAuthentication(DrfTokenAuthentication):
 
     def authenticate_credentials(self, key):
         statement, fields = _statement()
-        with connection.cursor() as cursor:
-            statement.execute(cursor, {"key": key})
-            row = cursor.fetchone()
-        if row is None:
+        found = fetch_user(statement, {"key": key}, fields, leading=1)
+        if found is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        created, *values, group_names = row
-        user = get_user_model().from_db(connection.alias, fields, values)
+        (created,), user = found
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        remember_roles(user, group_names)
         token = Token.from_db(connection.alias, ["key", "user_id", "created"], [key, user.pk, created])
         token.user = user
         return user, token

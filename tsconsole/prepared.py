@@ -30,10 +30,12 @@ class Placeholder:
 
 
 class PreparedStatement:
-    """`sql` with `%(name)s` parameters, run by name on each connection after its first use."""
+    """`sql` with `%(name)s` parameters, run by name on each connection after its first use.
+    `literals` are values written into the statement itself, so that its plan can use them."""
 
-    def __init__(self, name: str, sql: str, params: list[str]):
+    def __init__(self, name: str, sql: str, params: list[str], *, literals: dict | None = None):
         self.name, self.sql, self.params = name, sql, list(params)
+        self.literals = dict(literals or {})
         self._execute = f"EXECUTE {name} ({', '.join(['%s'] * len(self.params))})" if self.params \
             else f"EXECUTE {name}"
 
@@ -42,7 +44,7 @@ class PreparedStatement:
         connection.ensure_connection()
         prepared = _prepared_on.setdefault(connection.connection, set())
         if self.name not in prepared:
-            placeholders = {name: Placeholder(n) for n, name in enumerate(self.params, 1)}
+            placeholders = {**self.literals, **{name: Placeholder(n) for n, name in enumerate(self.params, 1)}}
             text = cursor.cursor.mogrify(self.sql, placeholders).decode()
             cursor.execute(f"PREPARE {self.name} AS {text}")
             prepared.add(self.name)

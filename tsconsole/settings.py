@@ -124,6 +124,8 @@ EVIDENCE_ALLOWED_TYPES = env.env_list(
 )
 
 LOGIN_URL = "login"
+# ModelBackend, with the session's user and roles read in one statement.
+AUTHENTICATION_BACKENDS = ["tsconsole.auth_backends.SessionUserBackend"]
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

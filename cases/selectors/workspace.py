@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from tsconsole.errors import NotFound
 from tsconsole.models import Team, TeamMembership
+from tsconsole.reusable import ReusableQuery
 from tsconsole.roles import CAPABILITIES, can
 
 from ..models import (
@@ -591,29 +592,40 @@ def sla_view(case: Case, crossings: list, *, now) -> list[dict]:
 # --------------------------------------------------------------------------- my work and search
 
 
-def my_work(user, *, resolved_limit: int = 20) -> dict:
-    """Cases assigned to me, cases I put on hold, cases I was asked to help with, and recent results."""
+def _work_cases():
     # What the case tables show: the subject, queue, category and assignee (the helpers are not listed).
-    base = Case.objects.select_related("subject", "queue", "category", "assignee").defer(
+    return Case.objects.select_related("subject", "queue", "category", "assignee").defer(
         *unshown_columns(queue="queue", category="category", assignee="user"))
-    teams = _user_team_ids(user)
+
+
+_IN_HAND = [CaseStatus.IN_REVIEW, CaseStatus.ESCALATED, CaseStatus.AWAITING_APPROVAL]
+_BY_URGENCY = ("priority", "resolution_due_at", "id")
+RECENT_RESULTS = 20
+# Compiled once per process: these four lists are read on every visit to My work and Home.
+_my_assigned = ReusableQuery("my_work_assigned", lambda user_id: _work_cases().filter(
+    assignee_id=user_id, status__in=_IN_HAND).order_by(*_BY_URGENCY)[:LIST_PAGE_SIZE])
+_my_on_hold = ReusableQuery("my_work_on_hold", lambda user_id: _work_cases().filter(
+    assignee_id=user_id, status=CaseStatus.ON_HOLD).order_by(*_BY_URGENCY)[:LIST_PAGE_SIZE])
+_my_asked_to_help = ReusableQuery("my_work_asked_to_help", lambda user_id: _work_cases().filter(
+    Q(held_for_id=user_id) | Q(held_for_team_id__in=TeamMembership.objects.filter(user_id=user_id).values("team_id")),
+    status=CaseStatus.ON_HOLD).exclude(assignee_id=user_id).order_by(*_BY_URGENCY)[:LIST_PAGE_SIZE])
+_my_resolved = ReusableQuery("my_work_resolved", lambda user_id: _work_cases().filter(
+    resolved_by_id=user_id, status=CaseStatus.RESOLVED).order_by("-resolved_at", "-id")[:RECENT_RESULTS])
+
+
+def my_work(user, *, with_results: bool = True) -> dict:
+    """Cases assigned to me, cases I put on hold, cases I was asked to help with, and recent results."""
     return {
-        "assigned": list(base.filter(assignee_id=user.pk, status__in=[
-            CaseStatus.IN_REVIEW, CaseStatus.ESCALATED, CaseStatus.AWAITING_APPROVAL]).order_by(
-            "priority", "resolution_due_at", "id")[:LIST_PAGE_SIZE]),
-        "on_hold": list(base.filter(assignee_id=user.pk, status=CaseStatus.ON_HOLD).order_by(
-            "priority", "resolution_due_at", "id")[:LIST_PAGE_SIZE]),
-        "asked_to_help": list(base.filter(Q(held_for_id=user.pk) | Q(held_for_team_id__in=teams),
-                                          status=CaseStatus.ON_HOLD).exclude(assignee_id=user.pk)
-                              .order_by("priority", "resolution_due_at", "id")[:LIST_PAGE_SIZE]),
-        "resolved": list(base.filter(resolved_by_id=user.pk, status=CaseStatus.RESOLVED).order_by(
-            "-resolved_at", "-id")[:resolved_limit]),
+        "assigned": _my_assigned(user_id=user.pk),
+        "on_hold": _my_on_hold(user_id=user.pk),
+        "asked_to_help": _my_asked_to_help(user_id=user.pk),
+        "resolved": _my_resolved(user_id=user.pk) if with_results else [],
     }
 
 
 def home_work(user, *, limit: int = 8) -> dict:
     """The analyst's home: cases in hand, holds asked of them, and the queues they may take work from."""
-    work = my_work(user, resolved_limit=0)
+    work = my_work(user, with_results=False)
     return {
         "assigned": work["assigned"][:limit],
         "assigned_more": len(work["assigned"]) > limit,
