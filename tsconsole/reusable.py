@@ -10,10 +10,13 @@ PostgreSQL still sees them when it plans (a partial index on a status, say). Row
 instances exactly as Django's ModelIterable makes them (select_related objects, deferred fields,
 annotations), or tuples for `values_list()`.
 
-`build(**params)` must return the same query shape for any values of its parameters: the
-parameters may only be compared with plain lookups (=, <, >…) and may not be lists (an IN list
-changes the statement's shape; pass an array or use a subquery instead). Compiling checks this and
-raises `ValueError` when a parameter does not reach the SQL unchanged.
+`build(*shape, **params)` must return the same query shape for any values of its parameters: the
+parameters may only be compared with plain lookups (=, <, >…), and a list of ids with the `any`
+lookup below (`pk__any=ids`: `= ANY(array)`, one parameter, where `pk__in` would write one
+placeholder per id and change the statement with the list's length). Positional `shape` values
+choose between query shapes (say, what a role may see): each gets its own statement, and a shape
+may leave a parameter out (everyone sees everything: no user id to compare). Compiling
+checks this and raises `ValueError` when a parameter does not reach the SQL unchanged.
 """
 
 import hashlib
@@ -22,6 +25,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
+from django.db.models import Field, ForeignObject, Lookup
 from django.db.models.query import (
     FlatValuesListIterable,
     ModelIterable,
@@ -32,6 +36,25 @@ from django.db.models.query import (
 from .prepared import PreparedStatement
 
 _PARAM = re.compile(r"%[%s]")
+
+
+@Field.register_lookup
+class Any(Lookup):
+    """`field__any=[…]`: `field = ANY(%s)` with the list as one array parameter."""
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s", [[self.lhs.output_field.get_db_prep_value(v, connection, prepared=False) for v in value]]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+ForeignObject.register_lookup(Any)  # foreign keys keep lookups of their own
 _INT_MARKER = 1_987_650_000
 _MOMENT_MARKER = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
 
@@ -41,10 +64,12 @@ def _markers(params: dict, variant: int) -> dict:
     markers = {}
     for n, (name, value) in enumerate(sorted(params.items()), 1):
         step = n * 2 + variant
-        if isinstance(value, bool) or isinstance(value, (list, tuple, set, frozenset, dict)):
-            raise ValueError(f"ReusableQuery parameter {name!r}: {type(value).__name__} values change the "
-                             "statement's shape; only ints, strings, dates and datetimes can be parameters.")
-        if isinstance(value, int):
+        if isinstance(value, bool) or isinstance(value, (tuple, set, frozenset, dict)):
+            raise ValueError(f"ReusableQuery parameter {name!r}: {type(value).__name__} values are not supported; "
+                             "pass ints, strings, dates, datetimes, or a list of ids for an `any` lookup.")
+        if isinstance(value, list):
+            markers[name] = [_INT_MARKER + step, _INT_MARKER + step + 1000]
+        elif isinstance(value, int):
             markers[name] = _INT_MARKER + step
         elif isinstance(value, str):
             markers[name] = f"\x1freusable-marker-{step}"
@@ -55,6 +80,10 @@ def _markers(params: dict, variant: int) -> dict:
         else:
             raise ValueError(f"ReusableQuery parameter {name!r}: {type(value).__name__} is not supported.")
     return markers
+
+
+def _key(value):
+    return tuple(value) if isinstance(value, list) else value
 
 
 class _Compiled:
@@ -114,41 +143,41 @@ class _Compiled:
 
 class ReusableQuery:
     """`ReusableQuery("my_assigned", lambda user_id: Case.objects.filter(assignee_id=user_id)...)`;
-    `query(user_id=7)` returns the list the queryset would."""
+    `query(user_id=7)` returns the list the queryset would. With shapes:
+    `ReusableQuery("x", lambda scope, user_id: ...)` called as `query("team", user_id=7)`."""
 
     def __init__(self, name: str, build):
         self.name, self.build = name, build
-        self._compiled: _Compiled | None = None
+        self._compiled: dict[tuple, _Compiled] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, **params) -> list:
-        compiled = self._compiled or self._compile(params)
+    def __call__(self, *shape, **params) -> list:
+        compiled = self._compiled.get(shape) or self._compile(shape, params)
         return compiled.run(params)
 
-    def _compile(self, params: dict) -> _Compiled:
+    def _compile(self, shape: tuple, params: dict) -> _Compiled:
         with self._lock:
-            if self._compiled is None:
+            if shape not in self._compiled:
                 first, second = _markers(params, 0), _markers(params, 1)
-                queryset = self.build(**first)
+                queryset = self.build(*shape, **first)
                 if queryset._iterable_class not in (ModelIterable, ValuesListIterable, FlatValuesListIterable):
                     raise ValueError(f"ReusableQuery {self.name}: only model instances and values_list() are supported.")
                 if queryset._prefetch_related_lookups or queryset._known_related_objects:
                     raise ValueError(f"ReusableQuery {self.name}: prefetch_related is not supported.")
                 compiler = queryset.query.get_compiler(using=queryset.db)
                 sql_a, params_a = compiler.as_sql()
-                sql_b, params_b = self.build(**second).query.get_compiler(using=queryset.db).as_sql()
+                sql_b, params_b = self.build(*shape, **second).query.get_compiler(using=queryset.db).as_sql()
                 if sql_a != sql_b or len(params_a) != len(params_b):
                     raise ValueError(f"ReusableQuery {self.name}: the statement's shape depends on the parameters.")
-                by_marker = {(first[name], second[name]): name for name in params}
+                by_marker = {(_key(first[name]), _key(second[name])): name for name in params}
                 slots = {}
                 for index, pair in enumerate(zip(params_a, params_b, strict=True)):
+                    pair = (_key(pair[0]), _key(pair[1]))
                     if pair[0] != pair[1]:
                         if pair not in by_marker:
                             raise ValueError(f"ReusableQuery {self.name}: a parameter reaches the SQL transformed "
-                                             f"({pair[0]!r}); use plain lookups.")
+                                             f"({pair[0]!r}); use plain lookups, and `any` for a list.")
                         slots[index] = by_marker[pair]
-                missing = set(params) - set(slots.values())
-                if missing:
-                    raise ValueError(f"ReusableQuery {self.name}: parameters {sorted(missing)} do not reach the SQL.")
-                self._compiled = _Compiled(self.name, queryset, compiler, sql_a, params_a, slots)
-        return self._compiled
+                # Each shape's statement is named by the digest of its text (in _Compiled).
+                self._compiled[shape] = _Compiled(self.name, queryset, compiler, sql_a, params_a, slots)
+        return self._compiled[shape]

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Min
 from django.utils import timezone
 
@@ -17,12 +18,28 @@ from .models import (
     TeamMembership,
     UserPreferences,
 )
+from .prepared import PreparedStatement
 from .roles import ADMIN, has_role
 
 HEARTBEAT_STALE_SECONDS = 180
 
 
 NOTIFICATIONS_PAGE_SIZE = 25
+_unread_count: PreparedStatement | None = None
+
+
+def unread_notification_count(user) -> int:
+    """The badge on every page: one statement prepared per connection rather than a count compiled
+    by the ORM on each request."""
+    global _unread_count
+    if _unread_count is None:
+        table = connection.ops.quote_name(Notification._meta.db_table)
+        _unread_count = PreparedStatement(
+            "tsconsole_unread_notifications",
+            f"SELECT count(*) FROM {table} WHERE user_id = %(user_id)s AND read_at IS NULL", ["user_id"])
+    with connection.cursor() as cursor:
+        _unread_count.execute(cursor, {"user_id": user.pk})
+        return cursor.fetchone()[0]
 
 
 def notifications_page(user, *, before_id: int | None = None, limit: int = NOTIFICATIONS_PAGE_SIZE) -> dict:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from tsconsole.errors import NotFound
 from tsconsole.models import Team, TeamMembership
 from tsconsole.reusable import ReusableQuery
-from tsconsole.roles import CAPABILITIES, can
+from tsconsole.roles import CAPABILITIES, can, user_roles
 
 from ..models import (
     Case,
@@ -339,8 +339,7 @@ def _with_authored_content(account_ids: list[int]) -> list[int]:
     """
     if not account_ids:
         return []
-    authored = Subject.objects.filter(author_id__in=account_ids).order_by("-pk").values_list("pk", flat=True)
-    return [*account_ids, *authored[:AUTHORED_CONTENT_LIMIT]]
+    return [*account_ids, *_authored_content(account_ids=list(account_ids))]
 
 
 def _with_authored_content_subquery(subject_ids: list[int], account_ids: list[int]):
@@ -638,33 +637,50 @@ def home_work(user, *, limit: int = 8) -> dict:
 _CASE_ID = re.compile(r"^(?:case\s*)?#?\s*(\d{1,18})$", re.IGNORECASE)
 
 
+class _Viewer:
+    """What the access rules read of a person: their id and roles. Search compiles its statement
+    once per set of roles, with the id as a parameter."""
+
+    is_authenticated = True
+
+    def __init__(self, pk, roles: frozenset[str]):
+        self.pk = pk
+        self._tsconsole_roles = roles
+
+
+# Search runs on every lookup an analyst or support agent types: its statements are compiled once.
+_authored_content = ReusableQuery("authored_content", lambda account_ids: Subject.objects.filter(
+    author_id__any=account_ids).order_by("-pk").values_list("pk", flat=True)[:AUTHORED_CONTENT_LIMIT])
+_subjects_by_key = ReusableQuery("search_subjects", lambda by_handle, query, handle, handle_lower: Subject.objects.filter(
+    Q(kind__in=Subject.Kind.values, external_id=query) | (Q(handle=handle) | Q(handle=handle_lower) if by_handle else Q(pk=None))
+).values_list("pk", "kind")[:SEARCH_SUBJECT_LIMIT])
+_cases_of_reports = ReusableQuery("search_reports", lambda query: Report.objects.filter(
+    source__in=Source.values, external_id=query).values_list("case_id", flat=True))
+_cases_found = ReusableQuery("search_cases", lambda roles, limit, user_id, subject_ids, case_ids: Case.objects.filter(
+    Q(subject_id__any=subject_ids) | Q(pk__any=case_ids)).filter(case_access_q(_Viewer(user_id, roles)))
+    .select_related("subject", "queue", "category", "assignee").order_by("-opened_at", "-id")[:limit])
+
+
 def case_search(user, query: str, *, limit: int = LIST_PAGE_SIZE) -> list[Case]:
     """Cases matching a case id (`123`, `#123`), a subject's external id or handle (`@name`, as
     written or in lower case; content by a matching account counts too), or a report's external id,
     among the cases the user may see; newest first. Exact matches only: each branch is an index
     lookup, so search stays fast on millions of cases."""
     query = (query or "").strip()
-    if not query:
+    if not query or not can(user, "case.view"):
         return []
     handle = query.removeprefix("@")
-    matched = list(
-        Subject.objects.filter(
-            Q(kind__in=Subject.Kind.values, external_id=query) | Q(handle__in={handle, handle.lower()} - {""})
-        ).values_list("pk", "kind")[:SEARCH_SUBJECT_LIMIT]
-    )
+    matched = _subjects_by_key(bool(handle), query=query, handle=handle, handle_lower=handle.lower())
     accounts = [pk for pk, kind in matched if kind == Subject.Kind.ACCOUNT]
     subject_ids = {pk for pk, _ in matched} | set(_with_authored_content(accounts))
-    case_ids = set(Report.objects.filter(source__in=Source.values, external_id=query).values_list("case_id", flat=True))
+    case_ids = set(_cases_of_reports(query=query))
     id_match = _CASE_ID.match(query)
     if id_match:
         case_ids.add(int(id_match.group(1)))
     if not subject_ids and not case_ids:
         return []
-    return list(
-        Case.objects.filter(Q(subject_id__in=subject_ids) | Q(pk__in=case_ids)).filter(case_access_q(user))
-        .select_related("subject", "queue", "category", "assignee")
-        .order_by("-opened_at", "-id")[:limit]
-    )
+    return _cases_found(user_roles(user), limit, user_id=user.pk, subject_ids=sorted(subject_ids),
+                        case_ids=sorted(case_ids))
 
 
 def case_queryset():
