@@ -4,7 +4,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from tsconsole.filters import FilterSet
+from tsconsole.filters import FilterSet, ListedModelChoiceFilter
+from tsconsole.widgets import FastCheckboxSelectMultiple, FastSelect
 
 from .models import Case, CaseStatus, Category, Priority, Queue
 
@@ -15,15 +16,18 @@ class CaseFilter(FilterSet):
 
     # Status and priority are columns of the case, so no row can repeat: without distinct=False
     # django-filter wraps the whole list (and its count) in a SELECT DISTINCT over every column.
-    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, widget=forms.CheckboxSelectMultiple,
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, widget=FastCheckboxSelectMultiple,
                                                  distinct=False)
-    queue = django_filters.ModelChoiceFilter(queryset=Queue.objects.all(), to_field_name="slug", empty_label="Any queue")
+    queue = ListedModelChoiceFilter(queryset=Queue.objects.all(), to_field_name="slug", empty_label="Any queue",
+                                    widget=FastSelect)
     assignee = django_filters.CharFilter(method="filter_assignee", label="Assignee",
                                          help_text="A username, “me”, or “none” for unassigned.")
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, widget=forms.CheckboxSelectMultiple,
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, widget=FastCheckboxSelectMultiple,
                                                    distinct=False)
-    category = django_filters.ModelChoiceFilter(
-        queryset=Category.objects.all(), to_field_name="slug", method="filter_category", empty_label="Any category")
+    # A category's label names its parent: joined, or the form's options cost a query each.
+    category = ListedModelChoiceFilter(
+        queryset=Category.objects.select_related("parent"), to_field_name="slug", method="filter_category",
+        empty_label="Any category", widget=FastSelect)
     tag = django_filters.CharFilter(field_name="tags__name", label="Tag")
     created_after = django_filters.IsoDateTimeFilter(
         field_name="opened_at", lookup_expr="gte", label="Opened from",

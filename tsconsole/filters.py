@@ -46,3 +46,26 @@ class IdFilter(django_filters.Filter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", BIGINT_MAX)
         super().__init__(*args, **kwargs)
+
+
+class _ListedChoices(django_filters.fields.ModelChoiceIterator):
+    """Reads the choices with one plain query. Django's iterator reads them through a server-side
+    cursor (DECLARE, FETCH, CLOSE: three statements), which suits large tables, not a list of queues."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        if self.field.null_label is not None:
+            yield (self.field.null_value, self.field.null_label)
+        for obj in self.queryset.all():
+            yield self.choice(obj)
+
+
+class _ListedChoiceField(django_filters.fields.ModelChoiceField):
+    iterator = _ListedChoices
+
+
+class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    """ModelChoiceFilter over a short table (queues, categories) shown as a drop-down."""
+
+    field_class = _ListedChoiceField
