@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
 
 from appeals import selectors as appeals_selectors
 from appeals.models import AppellantKind, Outcome
@@ -97,22 +97,33 @@ def notices(period: Period) -> dict:
 
 def actions(period: Period) -> dict:
     """Restrictions by type, ground and category, with how many were detected or decided automatically."""
-    qs = applied_restrictions(period)
-    totals = qs.aggregate(
-        total=Count("id"),
-        automated_detection=Count("id", filter=Q(automated_detection=True)),
-        fully_automated=Count("id", filter=Q(automated_decision=AutomatedDecision.FULLY)),
-        partially_automated=Count("id", filter=Q(automated_decision=AutomatedDecision.PARTIALLY)),
-        illegal=Count("id", filter=Q(decision_ground=DecisionGround.ILLEGAL_CONTENT)),
-        incompatible=Count("id", filter=Q(decision_ground=DecisionGround.INCOMPATIBLE_CONTENT)),
+    # One pass over the period's restrictions, grouped by every column a figure splits on (a few
+    # hundred groups at most), instead of one scan per figure.
+    suspended = ~Q(decision_account="")
+    rows = applied_restrictions(period).order_by().annotate(
+        suspended=ExpressionWrapper(suspended, output_field=BooleanField()),
         # Art. 23(1): suspensions of accounts that already had strikes under the policy (repeat misuse)
-        misuse_suspensions=Count("id", filter=~Q(decision_account="") & Q(ladder_suggestion__strikes__gte=1)),
-        account_suspensions=Count("id", filter=~Q(decision_account="")),
-    )
-    by_type = {r["action_type"]: r["n"] for r in qs.values("action_type").annotate(n=Count("id")).order_by()}
-    by_ground = {r["decision_ground"]: r["n"] for r in qs.values("decision_ground").annotate(n=Count("id")).order_by()}
-    by_category = {r["category"]: r for r in qs.values("category").annotate(
-        n=Count("id"), automated=Count("id", filter=Q(automated_detection=True))).order_by()}
+        misuse=ExpressionWrapper(suspended & Q(ladder_suggestion__strikes__gte=1), output_field=BooleanField()),
+    ).values_list("action_type", "decision_ground", "category", "automated_detection", "automated_decision",
+                  "suspended", "misuse").annotate(n=Count("id"))
+    totals = dict.fromkeys(("total", "automated_detection", "fully_automated", "partially_automated", "illegal",
+                            "incompatible", "misuse_suspensions", "account_suspensions"), 0)
+    by_type, by_ground = defaultdict(int), defaultdict(int)
+    by_category: dict[str, dict] = defaultdict(lambda: {"n": 0, "automated": 0})
+    for action_type, ground, category, detected, decided, is_suspension, misuse, n in rows:
+        totals["total"] += n
+        totals["automated_detection"] += n if detected else 0
+        totals["fully_automated"] += n if decided == AutomatedDecision.FULLY else 0
+        totals["partially_automated"] += n if decided == AutomatedDecision.PARTIALLY else 0
+        totals["illegal"] += n if ground == DecisionGround.ILLEGAL_CONTENT else 0
+        totals["incompatible"] += n if ground == DecisionGround.INCOMPATIBLE_CONTENT else 0
+        totals["misuse_suspensions"] += n if misuse else 0
+        totals["account_suspensions"] += n if is_suspension else 0
+        by_type[action_type] += n
+        by_ground[ground] += n
+        by_category[category]["n"] += n
+        by_category[category]["automated"] += n if detected else 0
+    by_category = dict(sorted(by_category.items()))
     return {
         **totals,
         "by_type": [{"action_type": t, "label": ActionType(t).label, "count": by_type.get(t, 0)} for t in dsa.RESTRICTIONS],
