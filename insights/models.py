@@ -31,6 +31,11 @@ class StatementOfReasons(models.Model):
         verbose_name_plural = "statements of reasons"
         indexes = [
             models.Index(fields=["applied_at", "id"], name="sor_applied"),
+            # the transparency page's statement status counts a year of statements from the indexes
+            # alone (the rows carry the whole statement): all of them with their batch, and the
+            # few the rules refused in a partial index of their own
+            models.Index(fields=["applied_at"], include=["batch"], name="sor_applied_batch"),
+            models.Index(fields=["applied_at"], include=["batch"], condition=~Q(errors={}), name="sor_invalid"),
             # the submission sweep walks only valid statements not yet handed to the outbox
             models.Index(fields=["id"], condition=Q(batch__isnull=True, errors={}), name="sor_unbatched"),
         ]
