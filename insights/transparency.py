@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
 
 from appeals import selectors as appeals_selectors
@@ -138,14 +138,21 @@ def actions(period: Period) -> dict:
 def median_hours_to_action(period: Period) -> float | None:
     """Median hours from a case's first notice to the restriction taking effect (cases with a notice).
     The first notice of each case is kept in CaseFirstNotice: one join, not a search of every
-    action's reports for the earliest."""
+    action's reports for the earliest.
+
+    For a long period the planner prefers hashing the restrictions and scanning every case's first
+    notice (a million rows) against them; probing the first-notice key once per restriction (a
+    nested loop, or a merge over the key's order) costs about half the CPU at any period length,
+    so hash joins are off for this one statement (SET LOCAL: until the end of its transaction)."""
     qs = applied_restrictions(period).order_by()
     sql, params = qs.values("case_id", "applied_at").query.sql_with_params()
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute(
             f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM a.applied_at - f.received_at)) "
             f"FROM ({sql}) a JOIN {CaseFirstNotice._meta.db_table} f ON f.case_id = a.case_id", params)
         seconds = cursor.fetchone()[0]
+        cursor.execute("RESET enable_hashjoin")  # an enclosing transaction goes on with the usual plans
     return None if seconds is None else round(float(seconds) / 3600, 2)
 
 

@@ -15,10 +15,11 @@ from django.db import migrations, models
 REPORT_DAY = "(({t}.received_at AT TIME ZONE 'UTC')::date)"
 
 SQL = f"""
-CREATE FUNCTION insights_first_notice_refresh(ids bigint[]) RETURNS void LANGUAGE sql AS $$
+CREATE OR REPLACE FUNCTION insights_first_notice_refresh(ids bigint[]) RETURNS void LANGUAGE sql AS $$
     DELETE FROM insights_casefirstnotice WHERE case_id = ANY(ids);
     INSERT INTO insights_casefirstnotice (case_id, received_at)
-    SELECT case_id, min(received_at) FROM cases_report WHERE case_id = ANY(ids) GROUP BY case_id;
+    SELECT case_id, min(received_at) FROM cases_report WHERE case_id = ANY(ids) GROUP BY case_id
+    ON CONFLICT (case_id) DO UPDATE SET received_at = EXCLUDED.received_at;
 $$;
 
 CREATE FUNCTION insights_reports_inserted() RETURNS trigger LANGUAGE plpgsql AS $$

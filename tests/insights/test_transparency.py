@@ -144,3 +144,14 @@ def test_statement_status_counts_valid_refused_waiting_and_handed_over():
     StatementOfReasons.objects.filter(pk__in=[statements[2].pk, statements[3].pk]).update(errors={"category": ["x"]})
     assert selectors.statement_status(PERIOD) == {"total": 6, "invalid": 2, "submitted": 3, "waiting": 2}
     assert [s.pk for s in selectors.invalid_statements(PERIOD)] == [statements[3].pk, statements[2].pk]
+
+
+def test_median_leaves_the_planner_settings_of_the_transaction_alone(fixture_world):
+    from django.db import connection
+
+    from insights.transparency import median_hours_to_action
+
+    assert median_hours_to_action(PERIOD) == 4.0  # inside the test's transaction
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_hashjoin")
+        assert cursor.fetchone()[0] == "on"
