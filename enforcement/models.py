@@ -339,6 +339,8 @@ class EnforcementAction(models.Model):
             models.Index(fields=["case", "created_at"], name="action_case_created"),
             # transparency reports and KPIs read the actions that took effect in a period
             models.Index(fields=["applied_at"], condition=Q(applied_at__isnull=False), name="action_applied"),
+            # the macro-use KPI reads the restrictions decided (created) in a period
+            models.Index(fields=["created_at"], name="action_created"),
         ]
 
     def __str__(self):

@@ -31,6 +31,11 @@ class StatementOfReasons(models.Model):
         verbose_name_plural = "statements of reasons"
         indexes = [
             models.Index(fields=["applied_at", "id"], name="sor_applied"),
+            # the transparency page's statement status counts a year of statements from the indexes
+            # alone (the rows carry the whole statement): all of them with their batch, and the
+            # few the rules refused in a partial index of their own
+            models.Index(fields=["applied_at"], include=["batch"], name="sor_applied_batch"),
+            models.Index(fields=["applied_at"], include=["batch"], condition=~Q(errors={}), name="sor_invalid"),
             # the submission sweep walks only valid statements not yet handed to the outbox
             models.Index(fields=["id"], condition=Q(batch__isnull=True, errors={}), name="sor_unbatched"),
         ]
@@ -161,3 +166,40 @@ class ExportJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return int(100 * self.written / self.total) if self.total else 0
+
+
+class NoticeDay(models.Model):
+    """Notices (reports) received on one UTC day in one category from one source: the transparency
+    report's notice counts read these instead of every report of the period.
+
+    Maintained in PostgreSQL by statement-level triggers on the reports table (every path that
+    writes reports, bulk intake and raw SQL included, adds its rows' counts in the same transaction;
+    an update that moves a report, or a delete, adds the matching negative counts). A trigger only
+    *appends* rows, so concurrent intake never waits on a shared counter row; a day may hold several
+    rows per key until `services.notice_days_compact` merges them. The figure of a day is always the
+    sum of its rows, and a test holds it equal to a count of the reports."""
+
+    day = models.DateField()
+    category = models.ForeignKey("cases.Category", on_delete=models.CASCADE, related_name="+", db_index=False)
+    source = models.CharField(max_length=24)
+    notices = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="notice_day_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.category_id} {self.source}: {self.notices}"
+
+
+class CaseFirstNotice(models.Model):
+    """When a case's first notice was received (the earliest received_at of its reports): the
+    transparency report's median time from notice to action joins this narrow table instead of
+    finding the earliest report of every action's case. Kept by a trigger on the reports table
+    (the earliest of what is inserted, recomputed when a report moves or goes); cases without
+    reports (appeals) have no row."""
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    received_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"case {self.case_id} first notice {self.received_at:%Y-%m-%d %H:%M}"

@@ -14,6 +14,10 @@ What an hour holds (all attributed to the case's queue and priority as they are 
   status-changing event of a case to the next; it belongs to whoever's act started it.
 - AnalystHour: resolutions in the hour by the person who resolved them.
 
+Notices per day (NoticeDay) are kept differently: report triggers append each write's counts in
+its own transaction (a report may be received, and sent, long before it reaches us, so no hour is
+ever final for notices); `notice_days_compact` merges a day's appended rows into one per key.
+
 Events are found by time through the BRIN index on created_at; the stint start is the previous
 status-changing event of the same case, one index probe on (case, created_at) per ending stint.
 """
@@ -25,9 +29,10 @@ from django.utils import timezone
 
 from cases.models import Case, CaseEvent
 
-from .models import AnalystHour, QueueHour, RollupState, StateHour
+from .models import AnalystHour, NoticeDay, QueueHour, RollupState, StateHour
 
 ROLLUP_LOCK = 0x7473_524F_4C4C  # "tsROLL"
+NOTICE_LOCK = 0x7473_4E4F_5449  # "tsNOTI"
 CATCH_UP_HOURS = 72  # one beat run rewrites at most this many hours; the next run goes on
 
 EVENTS = CaseEvent._meta.db_table
@@ -160,3 +165,28 @@ def rollup_sweep(*, now=None) -> dict:
         state.last_run_at = now
         state.save()
     return {"hours": hours, "complete_before": state.complete_before.isoformat()}
+
+
+_COMPACT_SQL = f"""
+WITH merged AS (
+    DELETE FROM {NoticeDay._meta.db_table} WHERE (day, category_id, source) IN (
+        SELECT day, category_id, source FROM {NoticeDay._meta.db_table}
+        GROUP BY 1, 2, 3 HAVING count(*) > 1 OR sum(notices) = 0)
+    RETURNING day, category_id, source, notices
+)
+INSERT INTO {NoticeDay._meta.db_table} (day, category_id, source, notices)
+SELECT day, category_id, source, sum(notices) FROM merged GROUP BY 1, 2, 3 HAVING sum(notices) <> 0
+"""
+
+
+def notice_days_compact() -> dict:
+    """Beat task: merge each (day, category, source)'s rows into one and drop keys that sum to
+    nothing. Sums are unchanged (rows a concurrent intake appends after this statement's snapshot
+    are left for next time), so readers may run at any moment; an advisory lock keeps a second run out."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [NOTICE_LOCK])
+            if not cursor.fetchone()[0]:
+                return {"skipped": 1}
+            cursor.execute(_COMPACT_SQL)
+            return {"rows": cursor.rowcount}

@@ -50,13 +50,16 @@ def statements_page(*, period, after=None, limit: int) -> list[tuple]:
 
 
 def statement_status(period) -> dict:
-    """How many statements of the period are valid, refused by the rules, waiting or handed over."""
-    return StatementOfReasons.objects.filter(applied_at__gte=period.start, applied_at__lt=period.end).aggregate(
-        total=Count("id"),
-        invalid=Count("id", filter=~Q(errors={})),
-        submitted=Count("id", filter=Q(batch__isnull=False)),
-        waiting=Count("id", filter=Q(batch__isnull=True, errors={})),
-    )
+    """How many statements of the period are valid, refused by the rules, waiting or handed over.
+    Counted from the indexes sor_applied_batch and sor_invalid (index-only scans: the rows hold the
+    whole statement); waiting = valid and not yet handed over."""
+    qs = StatementOfReasons.objects.filter(applied_at__gte=period.start, applied_at__lt=period.end).order_by()
+    counts = qs.aggregate(total=Count("applied_at"), submitted=Count("batch"))
+    refused = qs.exclude(errors={}).aggregate(invalid=Count("applied_at"), submitted=Count("batch"))
+    return {
+        "total": counts["total"], "invalid": refused["invalid"], "submitted": counts["submitted"],
+        "waiting": counts["total"] - counts["submitted"] - (refused["invalid"] - refused["submitted"]),
+    }
 
 
 def invalid_statements(period, *, limit: int = 20) -> list[StatementOfReasons]:

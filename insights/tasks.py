@@ -17,6 +17,12 @@ def rollup() -> dict:
     return rollups.rollup_sweep()
 
 
+@shared_task(name="insights.tasks.notice_days", acks_late=True)
+def notice_days() -> dict:
+    """Beat sweep: merge the notice counts that report writes appended (sums unchanged; idempotent)."""
+    return rollups.notice_days_compact()
+
+
 @shared_task(name="insights.tasks.run_export", acks_late=True)
 def run_export(job_id: int) -> str:
     """Write one export job's file; a job already done or running elsewhere is left alone."""

@@ -31,6 +31,9 @@ def beat_schedule(interval_seconds: float) -> dict:
         # case timeline kept current every few minutes (the current and previous hour are rewritten).
         "dsa-statements": {"task": "insights.tasks.sor_sweep", "schedule": 60.0, "options": {"expires": 120.0}},
         "insights-rollup": {"task": "insights.tasks.rollup", "schedule": 300.0, "options": {"expires": 600.0}},
+        # Notices per day are appended by report writes; merged into one row per key now and then.
+        "insights-notice-days": {"task": "insights.tasks.notice_days", "schedule": 600.0,
+                                 "options": {"expires": 1200.0}},
         # QA sampling of resolved decisions (qa/sampling.py): idempotent, under an advisory lock.
         "qa-sampling": _qa_sampling_entry(),
     }

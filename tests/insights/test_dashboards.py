@@ -255,3 +255,21 @@ def test_open_backlog_counts_read_the_open_case_index(lead, floor):
             cursor.execute("EXPLAIN " + sql)
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "case_open_cover" in plan, plan
+
+
+def test_repeat_offender_counts_with_shared_and_mutual_links():
+    """Accounts restricted in the period linked to each other count as handled; an account linked to
+    the same unrestricted account through two signals counts once."""
+    first, _ = applied_action("suspension")
+    second, _ = applied_action("suspension")
+    mutual, email, device = fx.SignalFactory(), fx.SignalFactory(), fx.SignalFactory()
+    for account in (first.target, second.target):
+        fx.SubjectSignalFactory(subject=account, signal=mutual)
+    bystander = fx.AccountFactory()
+    for signal in (email, device):
+        fx.SubjectSignalFactory(subject=first.target, signal=signal)
+        fx.SubjectSignalFactory(subject=bystander, signal=signal)
+    f = filters_from({})
+    with_links, gaps = kpis._repeat_offender_sets(f)
+    expected = (with_links.values("target").distinct().count(), gaps.values("target").distinct().count())
+    assert kpis._repeat_offender_counts(f) == expected == (2, 1)

@@ -174,4 +174,4 @@ def test_a_long_outage_is_caught_up_over_several_runs(analyst):
 
 def test_rollup_and_statement_tasks_are_on_the_beat_schedule():
     tasks = {entry["task"] for entry in beat_schedule(5).values()}
-    assert {"insights.tasks.rollup", "insights.tasks.sor_sweep"} <= tasks
+    assert {"insights.tasks.rollup", "insights.tasks.sor_sweep", "insights.tasks.notice_days"} <= tasks

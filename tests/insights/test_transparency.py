@@ -127,3 +127,31 @@ def test_transparency_page_and_statement_csv(client, lead, fixture_world):
     assert rows[0].lstrip("\ufeff").startswith("puid,application_date,category")
     assert len(rows) == 1 + 4
     assert client.get("/insights/transparency/", {"from": "nope"}).status_code == 400
+
+
+def test_statement_status_counts_valid_refused_waiting_and_handed_over():
+    from insights import selectors
+    from insights.models import SorBatch
+
+    for i in range(6):
+        applied_action("remove_content", at=T0 + timedelta(hours=i))
+    applied_action("remove_content", at=T0 - timedelta(days=30))  # outside the period
+    services.sor_build()
+    statements = list(StatementOfReasons.objects.filter(applied_at__gte=PERIOD.start).order_by("id"))
+    batch = SorBatch.objects.create(created_at=T0, size=3)
+    StatementOfReasons.objects.filter(pk__in=[s.pk for s in statements[:3]]).update(batch=batch)
+    # refused by the rules: one of them had been handed over before (kept apart from "waiting")
+    StatementOfReasons.objects.filter(pk__in=[statements[2].pk, statements[3].pk]).update(errors={"category": ["x"]})
+    assert selectors.statement_status(PERIOD) == {"total": 6, "invalid": 2, "submitted": 3, "waiting": 2}
+    assert [s.pk for s in selectors.invalid_statements(PERIOD)] == [statements[3].pk, statements[2].pk]
+
+
+def test_median_leaves_the_planner_settings_of_the_transaction_alone(fixture_world):
+    from django.db import connection
+
+    from insights.transparency import median_hours_to_action
+
+    assert median_hours_to_action(PERIOD) == 4.0  # inside the test's transaction
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_hashjoin")
+        assert cursor.fetchone()[0] == "on"
