@@ -15,6 +15,7 @@ from django.utils import timezone
 from cases.models import Case, Evidence, Note, Report, Subject
 from cases.selectors.workspace import AUTHORED_CONTENT_LIMIT, linked_accounts, subject_signals
 from enforcement.models import EnforcementAction
+from tsconsole.reusable import ReusableQuery
 from tsconsole.roles import can
 
 from .models import (
@@ -181,6 +182,37 @@ _BLIND_REPORT_COLUMNS = ("id", "case", "source", "category", "category__name", "
                          "classifier_label", "classifier_score", "explanation", "received_at")
 
 
+# The blinded page's reads of the case, compiled once per process (tsconsole.reusable): compiling
+# them cost the ORM several times what PostgreSQL takes to run them, on every page.
+_blind_case_row = ReusableQuery("qa_blind_case", lambda case_id: (
+    Case.objects.select_related(*_BLIND_CASE_JOINS).only(*_BLIND_CASE_COLUMNS).filter(pk=case_id).order_by()[:1]))
+_blind_reports = ReusableQuery("qa_blind_reports", lambda case_id, cutoff: (
+    Report.objects.filter(case_id=case_id, received_at__lte=cutoff).select_related("category")
+    .only(*_BLIND_REPORT_COLUMNS).order_by("-received_at", "-id")[:BLIND_REPORTS]))
+_blind_notes = ReusableQuery("qa_blind_notes", lambda case_id, cutoff: (
+    Note.objects.filter(case_id=case_id, created_at__lte=cutoff).order_by("created_at", "id")
+    .values_list("body", "created_at")))
+_blind_evidence = ReusableQuery("qa_blind_evidence", lambda case_id, cutoff: (
+    Evidence.objects.filter(case_id=case_id, captured_at__lte=cutoff).order_by("captured_at", "id")
+    .only("id", "kind", "original_name", "text_extract", "description", "content_type", "size", "sha256",
+          "sensitive", "captured_at", "preview")))
+
+
+def _history_rows(subject_ids: list[int], case_id: int, cutoff) -> list[tuple]:
+    if len(subject_ids) == 1:
+        return _blind_history_rows("one", subject_id=subject_ids[0], case_id=case_id, cutoff=cutoff)
+    return _blind_history_rows("many", subject_ids=subject_ids, case_id=case_id, cutoff=cutoff)
+
+
+# One subject: its newest cases straight from the (subject, opened_at) index; several: `= ANY`.
+_blind_history_rows = ReusableQuery("qa_blind_history", lambda shape, case_id, cutoff, subject_id=None, subject_ids=None: (
+    Case.objects.filter(**({"subject_id__any": subject_ids} if shape == "many" else {"subject_id": subject_id}),
+                        opened_at__lte=cutoff).exclude(pk=case_id)
+    .order_by("-opened_at", "-id").values_list(
+        "id", "opened_at", "category__name", "resolution", "resolved_at",
+        "subject__kind", "subject__external_id", "subject__handle", "subject__content_type")[:BLIND_HISTORY]))
+
+
 def _history_subject_ids(subject) -> list[int]:
     """The subjects whose earlier cases the blinded page lists: an account and the content it wrote
     (its newest, capped), or a content item and its author. Looked up first (not a subquery of the
@@ -196,12 +228,7 @@ def _blind_history(subject, *, case_id: int, cutoff) -> list[dict]:
     with their outcome as it stood then; plain values (twenty rows of three models cost more to
     build than to read)."""
     resolutions = dict(Case.Resolution.choices)
-    rows = (
-        Case.objects.filter(subject_id__in=_history_subject_ids(subject), opened_at__lte=cutoff).exclude(pk=case_id)
-        .order_by("-opened_at", "-id").values_list(
-            "id", "opened_at", "category__name", "resolution", "resolved_at",
-            "subject__kind", "subject__external_id", "subject__handle", "subject__content_type")[:BLIND_HISTORY]
-    )
+    rows = _history_rows(_history_subject_ids(subject), case_id, cutoff)
     return [
         {"id": pk, "opened_at": opened_at, "category": category,
          "subject": str(Subject(kind=kind, external_id=external_id, handle=handle, content_type=content_type)),
@@ -212,21 +239,18 @@ def _blind_history(subject, *, case_id: int, cutoff) -> list[dict]:
 
 def blinded_case(sample: Sample) -> dict:
     """The case as the analyst saw it when deciding, without the decision or who made it."""
-    case = Case.objects.select_related(*_BLIND_CASE_JOINS).only(*_BLIND_CASE_COLUMNS).get(pk=sample.case_id)
+    found = _blind_case_row(case_id=sample.case_id)
+    if not found:
+        raise Case.DoesNotExist(f"Case {sample.case_id} of sample {sample.pk} does not exist.")
+    case = found[0]
     cutoff = decision_time(sample)
     subject = case.subject
-    before = Report.objects.filter(case_id=case.pk, received_at__lte=cutoff)
-    reports = list(before.select_related("category").only(*_BLIND_REPORT_COLUMNS)
-                   .order_by("-received_at", "-id")[:BLIND_REPORTS])
+    reports = _blind_reports(case_id=case.pk, cutoff=cutoff)
     # counted only when there may be more than the page shows
-    report_total = before.count() if len(reports) == BLIND_REPORTS else len(reports)
-    notes = list(Note.objects.filter(case_id=case.pk, created_at__lte=cutoff).order_by("created_at", "id")
-                 .values("body", "created_at"))
-    evidence = list(
-        Evidence.objects.filter(case_id=case.pk, captured_at__lte=cutoff).order_by("captured_at", "id")
-        .only("id", "kind", "original_name", "text_extract", "description", "content_type", "size", "sha256",
-              "sensitive", "captured_at", "preview")
-    )
+    report_total = Report.objects.filter(case_id=case.pk, received_at__lte=cutoff).count() \
+        if len(reports) == BLIND_REPORTS else len(reports)
+    notes = [{"body": body, "created_at": created_at} for body, created_at in _blind_notes(case_id=case.pk, cutoff=cutoff)]
+    evidence = _blind_evidence(case_id=case.pk, cutoff=cutoff)
     history = _blind_history(subject, case_id=case.pk, cutoff=cutoff)
     signals = subject_signals(subject)
     linked = []
