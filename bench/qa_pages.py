@@ -94,6 +94,7 @@ def main():
     parser.add_argument("--clients", type=int, default=4, help="Concurrent clients.")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes.")
     parser.add_argument("--audits", type=int, default=60, help="Reviewed samples the reveal pages and inbox show.")
+    parser.add_argument("--pages", default="", help="Measure only these page kinds (comma-separated, e.g. review,reveal).")
     args = parser.parse_args()
 
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -120,7 +121,12 @@ def main():
         "calibration": ("lead", [f"/qa/calibration/{world['session']}/"] * n),
         "rubrics": ("lead", ["/qa/rubrics/"] * n),
     }
-    cookies = {who: session_for(world[who]) for who in ("lead", "reviewer", "analyst")}
+    if args.pages:
+        unknown = set(args.pages.split(",")) - set(plan)
+        if unknown:
+            raise SystemExit(f"Unknown page kinds: {', '.join(sorted(unknown))} (known: {', '.join(plan)}).")
+        plan = {name: what for name, what in plan.items() if name in args.pages.split(",")}
+    cookies = {who: session_for(world[who]) for who in {who for who, _ in plan.values()}}
     counts = {name: query_count(paths[0], world[who]) for name, (who, paths) in plan.items()}
     port = free_port()
     server = start_server(port, args.workers, 1)

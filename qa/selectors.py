@@ -9,12 +9,13 @@ sample.
 from collections import Counter
 from datetime import timedelta
 
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from cases.models import Case, Evidence, Note, Report
-from cases.selectors.workspace import linked_accounts, subject_signals
+from cases.models import Case, Evidence, Note, Report, Subject
+from cases.selectors.workspace import AUTHORED_CONTENT_LIMIT, linked_accounts, subject_signals
 from enforcement.models import EnforcementAction
+from tsconsole.reusable import ReusableQuery
 from tsconsole.roles import can
 
 from .models import (
@@ -32,7 +33,7 @@ from .models import (
     Sample,
     SampleStatus,
 )
-from .services import original_decision, rubric_for_category
+from .services import original_decision, rubric_criteria_for_category
 
 PAGE_SIZE = 50
 BLIND_REPORTS = 25
@@ -52,8 +53,25 @@ def samples_for(user):
     return qs.none()
 
 
+# The sample's own columns the QA pages read (the blinded page, its reveal, heartbeat and evidence).
+_SAMPLE_PAGE_COLUMNS = ("id", "decision_ref", "case", "analyst", "approver", "reviewer", "decided_at", "status", "due_at")
+
+
 def sample_for(user, sample_id: int) -> Sample | None:
     return samples_for(user).filter(pk=sample_id).first()
+
+
+def sample_page_for(user, sample_id: int) -> Sample | None:
+    """The sample for its pages (blinded, reveal, heartbeat, evidence), if the user may open it: its
+    own columns and when its decision was proposed (`decision_at`, see decision_time), in one
+    statement. Not its case: the blinded page reads what it shows of that in `blinded_case` (joined
+    here too, the case's five relations cost PostgreSQL more to plan than a second statement)."""
+    first_action = EnforcementAction.objects.filter(decision_ref=OuterRef("decision_ref")).order_by("created_at")
+    return (
+        samples_for(user).select_related(None).only(*_SAMPLE_PAGE_COLUMNS)
+        .annotate(decision_at=Subquery(first_action.values("created_at")[:1]))
+        .filter(pk=sample_id).order_by().first()
+    )
 
 
 def samples_due(user, *, limit: int = PAGE_SIZE) -> list[Sample]:
@@ -139,40 +157,105 @@ def samples_due_counts(*, now=None) -> dict:
 
 
 def decision_time(sample: Sample):
-    """When the analyst decided: the decision's proposal, before any approval."""
-    return EnforcementAction.objects.filter(decision_ref=sample.decision_ref).aggregate(t=Min("created_at"))["t"]
+    """When the analyst decided: the decision's proposal, before any approval (read with the sample
+    by sample_page_for), else the sample's decision time."""
+    at = sample.decision_at if hasattr(sample, "decision_at") else (
+        EnforcementAction.objects.filter(decision_ref=sample.decision_ref).aggregate(t=Min("created_at"))["t"])
+    return at or sample.decided_at
+
+
+# What the blinded page shows of the case (never its resolution, assignee or who resolved it) and
+# of the rows it joins: its subject and the subject's author, category and group, queue.
+_BLIND_CASE_JOINS = ("subject", "subject__author", "category", "category__parent", "queue")
+_BLIND_CASE_COLUMNS = (
+    "id", "priority", "opened_at", *_BLIND_CASE_JOINS,
+    *(f"{account}__{column}" for account in ("subject", "subject__author") for column in (
+        "kind", "external_id", "handle", "follower_count", "verified", "account_type", "platform_created_at",
+        "content_type", "text", "url", "author")),
+    *(f"{category}__{column}" for category in ("category", "category__parent") for column in (
+        "name", "parent", "sensitive")),
+    "queue__name", "queue__slug",
+)
+
+# What the blinded page shows of a report (not who sent it).
+_BLIND_REPORT_COLUMNS = ("id", "case", "source", "category", "category__name", "trusted_flagger", "description",
+                         "classifier_label", "classifier_score", "explanation", "received_at")
+
+
+# The blinded page's reads of the case, compiled once per process (tsconsole.reusable): compiling
+# them cost the ORM several times what PostgreSQL takes to run them, on every page.
+_blind_case_row = ReusableQuery("qa_blind_case", lambda case_id: (
+    Case.objects.select_related(*_BLIND_CASE_JOINS).only(*_BLIND_CASE_COLUMNS).filter(pk=case_id).order_by()[:1]))
+_blind_reports = ReusableQuery("qa_blind_reports", lambda case_id, cutoff: (
+    Report.objects.filter(case_id=case_id, received_at__lte=cutoff).select_related("category")
+    .only(*_BLIND_REPORT_COLUMNS).order_by("-received_at", "-id")[:BLIND_REPORTS]))
+_blind_notes = ReusableQuery("qa_blind_notes", lambda case_id, cutoff: (
+    Note.objects.filter(case_id=case_id, created_at__lte=cutoff).order_by("created_at", "id")
+    .values_list("body", "created_at")))
+_blind_evidence = ReusableQuery("qa_blind_evidence", lambda case_id, cutoff: (
+    Evidence.objects.filter(case_id=case_id, captured_at__lte=cutoff).order_by("captured_at", "id")
+    .only("id", "kind", "original_name", "text_extract", "description", "content_type", "size", "sha256",
+          "sensitive", "captured_at", "preview")))
+
+
+def _history_rows(subject_ids: list[int], case_id: int, cutoff) -> list[tuple]:
+    if len(subject_ids) == 1:
+        return _blind_history_rows("one", subject_id=subject_ids[0], case_id=case_id, cutoff=cutoff)
+    return _blind_history_rows("many", subject_ids=subject_ids, case_id=case_id, cutoff=cutoff)
+
+
+# One subject: its newest cases straight from the (subject, opened_at) index; several: `= ANY`.
+_blind_history_rows = ReusableQuery("qa_blind_history", lambda shape, case_id, cutoff, subject_id=None, subject_ids=None: (
+    Case.objects.filter(**({"subject_id__any": subject_ids} if shape == "many" else {"subject_id": subject_id}),
+                        opened_at__lte=cutoff).exclude(pk=case_id)
+    .order_by("-opened_at", "-id").values_list(
+        "id", "opened_at", "category__name", "resolution", "resolved_at",
+        "subject__kind", "subject__external_id", "subject__handle", "subject__content_type")[:BLIND_HISTORY]))
+
+
+def _history_subject_ids(subject) -> list[int]:
+    """The subjects whose earlier cases the blinded page lists: an account and the content it wrote
+    (its newest, capped), or a content item and its author. Looked up first (not a subquery of the
+    history's statement): for a subject with many cases PostgreSQL then reads the newest few from the
+    (subject, opened_at) index instead of every case of the subject, then sorting them."""
+    if subject.kind == subject.Kind.ACCOUNT:
+        return [subject.pk, *subject.authored_content.order_by("-pk").values_list("pk", flat=True)[:AUTHORED_CONTENT_LIMIT]]
+    return [subject.pk, subject.author_id] if subject.author_id else [subject.pk]
+
+
+def _blind_history(subject, *, case_id: int, cutoff) -> list[dict]:
+    """The newest earlier cases about the subject (see _history_subject_ids) opened by the cut-off,
+    with their outcome as it stood then; plain values (twenty rows of three models cost more to
+    build than to read)."""
+    resolutions = dict(Case.Resolution.choices)
+    rows = _history_rows(_history_subject_ids(subject), case_id, cutoff)
+    return [
+        {"id": pk, "opened_at": opened_at, "category": category,
+         "subject": str(Subject(kind=kind, external_id=external_id, handle=handle, content_type=content_type)),
+         "outcome": resolutions.get(resolution, resolution) if resolved_at and resolved_at <= cutoff else "open then"}
+        for pk, opened_at, category, resolution, resolved_at, kind, external_id, handle, content_type in rows
+    ]
 
 
 def blinded_case(sample: Sample) -> dict:
     """The case as the analyst saw it when deciding, without the decision or who made it."""
-    case = Case.objects.select_related("subject", "subject__author", "category", "category__parent", "queue").get(pk=sample.case_id)
-    cutoff = decision_time(sample) or sample.decided_at
+    found = _blind_case_row(case_id=sample.case_id)
+    if not found:
+        raise Case.DoesNotExist(f"Case {sample.case_id} of sample {sample.pk} does not exist.")
+    case = found[0]
+    cutoff = decision_time(sample)
     subject = case.subject
-    reports = list(
-        Report.objects.filter(case_id=case.pk, received_at__lte=cutoff).select_related("category", "trusted_flagger")
-        .order_by("-received_at", "-id")[:BLIND_REPORTS]
-    )
-    report_total = Report.objects.filter(case_id=case.pk, received_at__lte=cutoff).count()
-    notes = list(Note.objects.filter(case_id=case.pk, created_at__lte=cutoff).order_by("created_at", "id")
-                 .values("body", "created_at"))
-    evidence = list(
-        Evidence.objects.filter(case_id=case.pk, captured_at__lte=cutoff).order_by("captured_at", "id")
-        .only("id", "kind", "original_name", "text_extract", "description", "content_type", "size", "sha256",
-              "sensitive", "captured_at", "preview")
-    )
-    ids = {subject.pk}
-    if subject.kind == subject.Kind.ACCOUNT:
-        ids |= set(subject.authored_content.order_by("-pk").values_list("pk", flat=True)[:1000])
-    elif subject.author_id:
-        ids.add(subject.author_id)
-    history = [
-        {"id": c.pk, "opened_at": c.opened_at, "category": c.category.name, "subject": str(c.subject),
-         "outcome": c.get_resolution_display() if c.resolved_at and c.resolved_at <= cutoff else "open then"}
-        for c in Case.objects.filter(subject_id__in=ids, opened_at__lte=cutoff).exclude(pk=case.pk)
-        .select_related("category", "subject").order_by("-opened_at", "-id")[:BLIND_HISTORY]
-    ]
+    reports = _blind_reports(case_id=case.pk, cutoff=cutoff)
+    # counted only when there may be more than the page shows
+    report_total = Report.objects.filter(case_id=case.pk, received_at__lte=cutoff).count() \
+        if len(reports) == BLIND_REPORTS else len(reports)
+    notes = [{"body": body, "created_at": created_at} for body, created_at in _blind_notes(case_id=case.pk, cutoff=cutoff)]
+    evidence = _blind_evidence(case_id=case.pk, cutoff=cutoff)
+    history = _blind_history(subject, case_id=case.pk, cutoff=cutoff)
+    signals = subject_signals(subject)
     linked = []
-    for link in linked_accounts(subject):
+    # An account links to another through a signal they share: none is shared by more than it, none links.
+    for link in linked_accounts(subject) if any(s["accounts"] > 1 for s in signals) else []:
         before = [c for c in link["cases"] if c.opened_at <= cutoff and c.pk != case.pk]
         linked.append({
             "account": link["account"], "shared_kinds": link["shared_kinds"], "cases": len(before),
@@ -180,7 +263,7 @@ def blinded_case(sample: Sample) -> dict:
         })
     return {
         "case_id": case.pk, "category": case.category, "queue": case.queue, "priority": case.get_priority_display(),
-        "opened_at": case.opened_at, "decided_at": cutoff, "subject": subject, "signals": subject_signals(subject),
+        "opened_at": case.opened_at, "decided_at": cutoff, "subject": subject, "signals": signals,
         "reports": reports, "report_total": report_total, "notes": notes, "evidence": evidence,
         "sensitive": case.category.sensitive, "history": history, "linked": linked,
     }
@@ -188,25 +271,30 @@ def blinded_case(sample: Sample) -> dict:
 
 def blinded_evidence(sample: Sample, evidence_id: int) -> Evidence | None:
     """Evidence of the sample's case from before the decision (what the blinded page may show)."""
-    cutoff = decision_time(sample) or sample.decided_at
-    return Evidence.objects.filter(pk=evidence_id, case_id=sample.case_id, captured_at__lte=cutoff).first()
+    return Evidence.objects.filter(pk=evidence_id, case_id=sample.case_id, captured_at__lte=decision_time(sample)).first()
+
+
+def decision_choices() -> dict:
+    """What a reviewer's (or participant's) decision is chosen from: the active policies (their slug
+    and name, as plain values) and the action types."""
+    from enforcement.models import ActionType
+    from enforcement.selectors import policies_active
+
+    return {
+        "policies": list(policies_active().select_related(None).values("slug", "name")),
+        "action_types": [(v, label) for v, label in ActionType.choices if v != ActionType.NO_VIOLATION],
+    }
 
 
 def review_form_data(sample: Sample, category=None) -> dict:
-    """What the reviewer's form offers: policies, action types and the rubric to score.
+    """What the reviewer's form offers: policies, action types and the rubric's criteria to score.
 
     The rubric is the default one unless the *category's* policy has its own: choosing it by the
     decision's policy would hint at the decision."""
-    from enforcement.models import ActionType, Policy
-
     if category is None:  # (the blinded page passes the category it has read already)
-        category = Case.objects.select_related("category", "category__parent").get(pk=sample.case_id).category
-    rubric = rubric_for_category(category)
-    return {
-        "policies": list(Policy.objects.filter(is_active=True).order_by("name")),
-        "action_types": [(v, label) for v, label in ActionType.choices if v != ActionType.NO_VIOLATION],
-        "criteria": list(rubric.criteria.all()) if rubric else [],
-    }
+        category = Case.objects.select_related("category").only("category__id", "category__parent").get(
+            pk=sample.case_id).category
+    return {**decision_choices(), "criteria": rubric_criteria_for_category(category)}
 
 
 def revealed(sample: Sample) -> dict:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases.services.exposure import case_exposure_tick
 from cases.services.workflow import evidence_access_log
-from enforcement.models import DURATION_OPTIONAL, DURATION_REQUIRED, ActionType, Policy
+from enforcement.models import DURATION_OPTIONAL, DURATION_REQUIRED, Policy
 from tsconsole import roles
 from tsconsole.errors import DomainError
 from tsconsole.middleware import session_preferences
@@ -42,13 +42,6 @@ def decision_from_post(post) -> dict:
     if post.get("verdict") == "no_violation":
         return {"no_violation": True, "policy": post.get("policy") or None}
     return {"policy": post.get("policy") or None, "actions": [{"type": t} for t in post.getlist("actions")]}
-
-
-def _decision_choices() -> dict:
-    return {
-        "policies": list(Policy.objects.filter(is_active=True).order_by("name")),
-        "action_types": [(v, label) for v, label in ActionType.choices if v != ActionType.NO_VIOLATION],
-    }
 
 
 # --------------------------------------------------------------------------- home panel
@@ -80,8 +73,9 @@ def queue(request):
     })
 
 
-def _sample_or_404(request, pk):
-    sample = selectors.sample_for(request.user, pk)
+def _sample_or_404(request, pk, *, with_case=False):
+    """The sample (with its case's category and queue when `with_case`), else a 404."""
+    sample = (selectors.sample_for if with_case else selectors.sample_page_for)(request.user, pk)
     if sample is None:
         raise Http404("No such sample, or it is not yours to review.")
     return sample
@@ -93,7 +87,7 @@ def sample_detail(request, pk):
     """A due sample: the blinded case and the review form. A reviewed one: the reveal."""
     sample = _sample_or_404(request, pk)
     if sample.status == SampleStatus.REVIEWED:
-        return render(request, "qa/reveal.html", {"sample": sample, **selectors.revealed(sample), **_decision_choices(),
+        return render(request, "qa/reveal.html", {"sample": sample, **selectors.revealed(sample), **selectors.decision_choices(),
                                                   "lead": can(request.user, "qa.manage")})
     return _blind_page(request, sample)
 
@@ -117,7 +111,7 @@ def _blind_page(request, sample, *, posted=None, status=200):
 def sample_exposure(request, pk):
     """The blinded review page's heartbeat: a minute on a sensitive case counts for the reviewer.
     A sample that is not theirs is a 404, as on the page."""
-    sample = _sample_or_404(request, pk)
+    sample = _sample_or_404(request, pk, with_case=True)
     return JsonResponse(case_exposure_tick(case=sample.case, actor=request.user).as_json())
 
 
@@ -228,7 +222,7 @@ def rules(request):
 
     return render(request, "qa/rules.html", {
         "rules": sampling.rules_with_versions(), "kinds": RuleKind.choices, "queues": Queue.objects.order_by("name"),
-        **_decision_choices(), "posted": request.POST if status != 200 else None,
+        **selectors.decision_choices(), "posted": request.POST if status != 200 else None,
     }, status=status)
 
 
@@ -461,7 +455,7 @@ def _session_or_404(request, pk):
 def calibration(request, pk):
     session = _session_or_404(request, pk)
     return render(request, "qa/calibration.html", {**selectors.calibration_page(request.user, session),
-                                                   "lead": can(request.user, "qa.manage"), **_decision_choices()})
+                                                   "lead": can(request.user, "qa.manage"), **selectors.decision_choices()})
 
 
 @require_http_methods(["GET", "POST"])
@@ -487,7 +481,7 @@ def calibration_case(request, pk, case_id):
     answer = next((i["answer"] for i in page["items"] if i["item"].case_id == case_id), None)
     return render(request, "qa/calibration_case.html", {
         "session": session, "blind": blind, "answer": answer, "is_participant": page["is_participant"],
-        "posted": request.POST if status != 200 else None, **_decision_choices(),
+        "posted": request.POST if status != 200 else None, **selectors.decision_choices(),
     }, status=status)
 
 

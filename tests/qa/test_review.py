@@ -111,6 +111,20 @@ def test_review_through_the_page(client, sampled, reviewer):
     assert missing.status_code == 302  # reviewed already: back to the reveal with a message
 
 
+def test_a_refused_review_through_the_page_keeps_what_was_chosen(client, sampled, reviewer):
+    client.force_login(reviewer)
+    response = client.post(reverse("qa-sample-review", args=[sampled.pk]), {
+        "verdict": "violation", "policy": "qa-policy", "actions": ["warn"], "score_evidence": "4", "feedback": "Kept-3e1"})
+    assert response.status_code == 400  # scores missing
+    html = response.content.decode()
+    assert '<option value="qa-policy" selected>' in html and html.count(" selected>") == 1
+    assert 'value="warn" data-testid="action-warn" checked>' in html
+    assert 'name="score_evidence" value="4" required checked>' in html and html.count("required checked>") == 1
+    assert "Kept-3e1" in html
+    fresh = client.get(reverse("qa-sample", args=[sampled.pk])).content.decode()
+    assert " selected>" not in fresh and "required checked>" not in fresh
+
+
 def test_bad_reviews_answer_400_with_field_errors(api_as, sampled, reviewer):
     client = api_as(reviewer)
     url = reverse("api-qa-sample-review", args=[sampled.pk])
@@ -179,10 +193,49 @@ def test_the_blinded_page_and_api_stay_flat(client, api_as, sampled, reviewer, d
         ReportFactory(case=sampled.case, received_at=timezone.now() - timedelta(hours=3, minutes=i))
         Note.objects.filter(pk=NoteFactory(case=sampled.case, body=f"n{i}").pk).update(created_at=timezone.now() - timedelta(hours=3))
     client.force_login(reviewer)
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(14):
         assert client.get(reverse("qa-sample", args=[sampled.pk])).status_code == 200
     with django_assert_max_num_queries(30):
         assert api_as(reviewer).get(reverse("api-qa-sample", args=[sampled.pk])).status_code == 200
+
+
+def test_the_blinded_page_shows_earlier_cases_and_linked_accounts_as_they_stood(
+        client, decider, reviewer, decide, rule, django_assert_max_num_queries):
+    """A post's case: the earlier cases about the post and its author, none opened after the
+    decision; the accounts sharing a signal with the author, with their cases from before it."""
+    from cases.models import Case, CaseStatus
+    from tests.factories import (
+        AccountFactory,
+        CaseFactory,
+        ContentFactory,
+        SignalFactory,
+        SubjectSignalFactory,
+    )
+
+    now = timezone.now()
+    author = AccountFactory(external_id="author-77", handle="")
+    post = ContentFactory(author=author, external_id="post-77")
+    done = {"status": CaseStatus.RESOLVED, "resolution": Case.Resolution.ACTIONED}
+    earlier = CaseFactory(subject=author, opened_at=now - timedelta(days=2), resolved_at=now - timedelta(days=1), **done)
+    decide(decider, ("warn",), subject=post)
+    later = CaseFactory(subject=author, opened_at=timezone.now() + timedelta(hours=1))
+    linked = AccountFactory(external_id="linked-88")
+    signal = SignalFactory()
+    SubjectSignalFactory(subject=author, signal=signal)
+    SubjectSignalFactory(subject=linked, signal=signal)
+    CaseFactory(subject=linked, opened_at=now - timedelta(days=3), resolved_at=now - timedelta(days=2), **done)
+    CaseFactory(subject=linked, opened_at=timezone.now() + timedelta(hours=1))
+    rule("random", rate=1)
+    sampling.samples_draw()
+    sample = Sample.objects.get()
+    client.force_login(reviewer)
+    with django_assert_max_num_queries(16):
+        html = client.get(reverse("qa-sample", args=[sample.pk])).content.decode()
+    history = html[html.index('data-testid="history"'):html.index('data-testid="linked-accounts"')]
+    assert f"#{earlier.pk} " in history and "account author-77" in history and "Action taken" in history
+    assert f"#{later.pk} " not in history
+    links = html[html.index('data-testid="linked-accounts"'):]
+    assert "linked-88" in links and "1 earlier case," in links and "1 actioned" in links
 
 
 # --------------------------------------------------------------------------- sensitive images and exposure

@@ -41,3 +41,32 @@ def test_a_review_uses_the_policys_rubric_and_keeps_its_version(lead, make_user,
     services.rubric_save(policy=policy, actor=lead, criteria=[{"key": "other", "label": "Other"}])
     audit.refresh_from_db()
     assert audit.rubric == rubric
+
+
+def test_the_rubric_for_a_category_follows_the_policy_covering_it(db, lead, category, policy):
+    """The category's own active policy's newest rubric, else its group's policy's, else the newest
+    default (also when the covering policy has no rubric): what enforcement's policy_for_category
+    chooses, read in one statement, for the form (criteria) and the review (rubric) alike."""
+    from enforcement.selectors import policy_for_category
+    from tests.factories import CategoryFactory, PolicyFactory
+
+    default = services.rubric_current(None)
+    assert services.rubric_for_category(category) == default  # the group's policy has no rubric yet
+    group_rubric = services.rubric_save(policy=policy, actor=lead, criteria=[{"key": "g", "label": "Group"}])
+    group_rubric = services.rubric_save(policy=policy, actor=lead, criteria=[{"key": "g2", "label": "Group 2"},
+                                                                             {"key": "g1", "label": "Group 1"}])
+    assert services.rubric_for_category(category) == group_rubric  # its newest version
+    assert [c.key for c in services.rubric_criteria_for_category(category)] == ["g2", "g1"]
+    own_policy = PolicyFactory(slug="qa-leaf-policy", name="Leaf policy", category=category)
+    assert services.rubric_for_category(category) == default  # its own policy, without a rubric: the default
+    own = services.rubric_save(policy=own_policy, actor=lead, criteria=[{"key": "own", "label": "Own"}])
+    assert services.rubric_for_category(category) == own
+    assert [c.key for c in services.rubric_criteria_for_category(category)] == ["own"]
+    own_policy.is_active = False
+    own_policy.save()
+    assert services.rubric_for_category(category) == group_rubric
+    other = CategoryFactory(slug="qa-other", name="Other")
+    assert services.rubric_for_category(other) == default and services.rubric_for_category(None) == default
+    assert [c.key for c in services.rubric_criteria_for_category(other)] == [c.key for c in default.criteria.all()]
+    for c in (category, category.parent, other):
+        assert services.rubric_for_category(c) == services.rubric_current(policy_for_category(c))
