@@ -22,6 +22,7 @@ checks this and raises `ValueError` when a parameter does not reach the SQL unch
 import hashlib
 import re
 import threading
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
@@ -57,6 +58,7 @@ class Any(Lookup):
 ForeignObject.register_lookup(Any)  # foreign keys keep lookups of their own
 _INT_MARKER = 1_987_650_000
 _MOMENT_MARKER = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
+_UUID_MARKER = 0x1F0F_0000_0000_4000_8000_0000_0000_0000
 
 
 def _markers(params: dict, variant: int) -> dict:
@@ -66,13 +68,15 @@ def _markers(params: dict, variant: int) -> dict:
         step = n * 2 + variant
         if isinstance(value, bool) or isinstance(value, (tuple, set, frozenset, dict)):
             raise ValueError(f"ReusableQuery parameter {name!r}: {type(value).__name__} values are not supported; "
-                             "pass ints, strings, dates, datetimes, or a list of ids for an `any` lookup.")
+                             "pass ints, strings, UUIDs, dates, datetimes, or a list of ids for an `any` lookup.")
         if isinstance(value, list):
             markers[name] = [_INT_MARKER + step, _INT_MARKER + step + 1000]
         elif isinstance(value, int):
             markers[name] = _INT_MARKER + step
         elif isinstance(value, str):
             markers[name] = f"\x1freusable-marker-{step}"
+        elif isinstance(value, uuid.UUID):
+            markers[name] = uuid.UUID(int=_UUID_MARKER + step)
         elif isinstance(value, datetime):
             markers[name] = _MOMENT_MARKER + timedelta(seconds=step)
         elif isinstance(value, date):

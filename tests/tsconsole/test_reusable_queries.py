@@ -125,3 +125,17 @@ def test_search_finds_the_same_cases_for_every_role(client, analyst, lead, suppo
             assert response.status_code == 200
             found = [c.pk for c in response.context["results"]] if response.context else []
             assert found == ([] if query == "@" else [case.pk]), (user.username, query, found)
+
+
+def test_uuid_parameters_are_compared_as_uuids():
+    import uuid
+
+    from enforcement.models import EnforcementAction
+    from tests.factories import EnforcementActionFactory
+
+    action = EnforcementActionFactory()
+    of_decision = ReusableQuery("test_of_decision", lambda ref: EnforcementAction.objects.filter(decision_ref=ref)
+                                .order_by("id").values_list("pk", flat=True))
+    assert of_decision(ref=action.decision_ref) == [action.pk]
+    assert of_decision(ref=uuid.uuid4()) == []
+    assert of_decision(ref=action.decision_ref) == [action.pk]
