@@ -8,13 +8,14 @@ notes or evidence can reach the platform or a support agent through them.
 
 from datetime import timedelta
 
-from django.db.models import Aggregate, Avg, Count, DurationField, F, Q
+from django.db.models import Aggregate, Avg, Count, DurationField, Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from cases.models import Case, CaseKind, CaseStatus
+from cases.models import Case, CaseKind, CaseStatus, Evidence
 from cases.selectors.workspace import case_events, case_evidence, evidence_revealed_ids, unshown_columns
 from enforcement import selectors as enforcement_selectors
 from enforcement.models import ActionStatus, EnforcementAction
+from tsconsole.reusable import ReusableQuery
 from tsconsole.roles import can
 
 from .models import Appeal, AppealStatus, AppellantKind, Outcome
@@ -105,37 +106,59 @@ def lookup_appeals(results: list[dict] | None) -> dict:
 _POLICY_TEXTS = ("policy__guidance", "policy__rule_text", "policy__ladder")
 
 
+_DECISION = ReusableQuery(
+    "appeal_decision_actions",
+    lambda ref: EnforcementAction.objects.filter(decision_ref=ref)
+    .select_related("target", "policy", "policy_version", "proposer")
+    .defer(*_POLICY_TEXTS, "policy_version__guidance", "policy_version__rule_text", "policy_version__ladder",
+           *unshown_columns(proposer="user"))
+    .order_by("id"))
+
+
 def _decision(ref) -> list[EnforcementAction]:
     """A decision's actions as the appeal panel shows them: target, policy and version, proposer
     (the other people and the policies' long texts are not joined or loaded)."""
-    return list(
-        EnforcementAction.objects.filter(decision_ref=ref)
-        .select_related("target", "policy", "policy_version", "proposer")
-        .defer(*_POLICY_TEXTS, "policy_version__guidance", "policy_version__rule_text", "policy_version__ladder",
-               *unshown_columns(proposer="user"))
-        .order_by("id")
-    )
+    return _DECISION(ref=ref)
+
+
+_CASE_APPEAL = ReusableQuery(
+    "case_appeal",
+    lambda case_id: Appeal.objects.filter(case_id=case_id)
+    .select_related("policy", "decided_by", "original_approver", "filed_by")
+    .defer(*_POLICY_TEXTS, *unshown_columns(decided_by="user", original_approver="user", filed_by="user"))
+    # whether there are earlier appeals and evidence on the decided case: most appeals have neither,
+    # and an index probe here costs less than a query that finds nothing
+    .annotate(has_earlier=Exists(Appeal.objects.filter(subject_id=OuterRef("subject_id")).exclude(pk=OuterRef("pk"))),
+              decision_has_evidence=Exists(Evidence.objects.filter(case_id=OuterRef("decision_case_id"))))
+    .order_by()[:1])  # one appeal per appeal case: no ORDER BY over the wide join
 
 
 def _case_appeal(case) -> Appeal | None:
     """The appeal an appeal case is about, with the people and the policy its panel names."""
-    found = list(
-        Appeal.objects.filter(case_id=case.pk).select_related("policy", "decided_by", "original_approver", "filed_by")
-        .defer(*_POLICY_TEXTS, *unshown_columns(decided_by="user", original_approver="user", filed_by="user"))
-        .order_by()[:1]  # one appeal per appeal case: no ORDER BY over the wide join
-    )
+    found = _CASE_APPEAL(case_id=case.pk)
     return found[0] if found else None
+
+
+_EARLIER = ReusableQuery(
+    "appeals_earlier",
+    lambda subject_id, appeal_id: Appeal.objects.filter(subject_id=subject_id).exclude(pk=appeal_id)
+    .select_related("decided_by").only("id", "case", "filed_at", "outcome", "decided_by", "decided_by__username")
+    .order_by("-filed_at")[:EARLIER_APPEALS])
+_SENSITIVITY = ReusableQuery(
+    "appeal_decision_case_sensitivity",
+    lambda case_id: Case.objects.filter(pk=case_id).select_related("category").only("id", "category__sensitive")
+    .order_by()[:1])
+_AGAINST = ReusableQuery(
+    "appeals_against_case",
+    lambda case_id: Appeal.objects.filter(decision_case_id=case_id).select_related("case")
+    .only("id", "case", "appellant_kind", "filed_at", "outcome", "case__status").order_by("-filed_at")[:20])
 
 
 def appeal_panel(user, case) -> dict:
     """The appeal side by side with the decision it contests (on an appeal case), or the appeals
     against this case's decisions (on a report case)."""
     if case.kind != CaseKind.APPEAL:
-        against = list(
-            Appeal.objects.filter(decision_case_id=case.pk).select_related("case")
-            .only("id", "case", "appellant_kind", "filed_at", "outcome", "case__status").order_by("-filed_at")[:20]
-        )
-        return {"appeal": None, "against": against}
+        return {"appeal": None, "against": _AGAINST(case_id=case.pk)}
     appeal = _case_appeal(case)
     if appeal is None:
         return {"appeal": None, "against": []}
@@ -143,11 +166,7 @@ def appeal_panel(user, case) -> dict:
         appeal.subject = case.subject  # the appeal case is about the appeal's subject, loaded with its author
     original = _decision(appeal.decision_ref)
     new = _decision(appeal.new_decision_ref) if appeal.new_decision_ref else []
-    earlier = list(
-        Appeal.objects.filter(subject_id=appeal.subject_id).exclude(pk=appeal.pk)
-        .select_related("decided_by").only("id", "case", "filed_at", "outcome", "decided_by", "decided_by__username")
-        .order_by("-filed_at")[:EARLIER_APPEALS]
-    )
+    earlier = _EARLIER(subject_id=appeal.subject_id, appeal_id=appeal.pk) if appeal.has_earlier else []
     refusal = reviewer_refusal(appeal, user)
     needs_lead = lead_reasons(appeal, appeal.subject)
     if not refusal and needs_lead and not can(user, "approval.decide"):
@@ -157,12 +176,12 @@ def appeal_panel(user, case) -> dict:
     first = original[0] if original else None
     decision_case = appeal.decision_case_id
     original_events = case_events(decision_case, limit=ORIGINAL_EVENTS)
-    original_evidence = case_evidence(decision_case)
+    original_evidence = case_evidence(decision_case) if appeal.decision_has_evidence else []
     # Sensitive images show as the reviewer chose (Preferences) and, until they reveal them on the
     # original case (a timeline event there), only as the low-detail derivative.
     revealed = set()
     if original_evidence:
-        original_case = Case.objects.select_related("category").only("id", "category__sensitive").get(pk=decision_case)
+        original_case = _SENSITIVITY(case_id=decision_case)[0]
         for item in original_evidence:
             item.case = original_case  # needs_reveal reads the case's category
         revealed = evidence_revealed_ids(user, original_case, original_evidence)

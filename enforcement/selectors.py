@@ -13,6 +13,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from cases.models import Case, CaseStatus, Category, Subject
+from tsconsole.reusable import ReusableQuery
 from tsconsole.slots import facts_for
 
 from .models import (
@@ -49,12 +50,16 @@ def policies_active():
     return Policy.objects.filter(is_active=True).select_related("category").order_by("name")
 
 
+_POLICIES_OF = ReusableQuery("policies_of_categories",
+                             lambda ids: Policy.objects.filter(is_active=True, category_id__any=ids))
+
+
 def policy_for_category(category: Category | None) -> Policy | None:
     """The active policy of the category, else of its parent group (one query)."""
     if category is None:
         return None
     ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
-    found = {p.category_id: p for p in Policy.objects.filter(is_active=True, category_id__in=ids)}
+    found = {p.category_id: p for p in _POLICIES_OF(ids=ids)}
     return found.get(category.pk) or found.get(category.parent_id)
 
 
@@ -155,12 +160,18 @@ def strikes_counting(account: Subject, *, policy: Policy | None = None, now=None
     return qs
 
 
+_STRIKES_BY_POLICY = ReusableQuery(
+    "strikes_by_policy",
+    lambda account_id, now: strikes_counting(account_id, now=now).values("policy__slug").annotate(n=Count("id"))
+    .values_list("policy__slug", "n").order_by("policy__slug"))
+
+
 def strike_summary(account: Subject | None, *, now=None) -> dict:
     """Counting strikes of an account, in total and per policy (one query)."""
     if account is None:
         return {"total": 0, "by_policy": {}}
-    rows = strikes_counting(account, now=now).values("policy__slug").annotate(n=Count("id")).order_by("policy__slug")
-    by_policy = {row["policy__slug"]: row["n"] for row in rows}
+    rows = _STRIKES_BY_POLICY(account_id=account.pk, now=now or timezone.now())
+    by_policy = dict(rows)
     return {"total": sum(by_policy.values()), "by_policy": by_policy}
 
 
@@ -220,15 +231,18 @@ def appeal_deadline(applied_at):
 # --------------------------------------------------------------------------- the decision panel
 
 
+_CASE_ACTIONS = ReusableQuery(
+    "case_actions",
+    lambda case_id: EnforcementAction.objects.filter(case_id=case_id).select_related("target")
+    .only("id", "case", "target", "action_type", "status", "duration", "ends_at", "created_at",
+          "target__kind", "target__external_id", "target__handle", "target__content_type")
+    .order_by("created_at", "id"))
+
+
 def case_actions(case: Case) -> list[EnforcementAction]:
     """The case's actions as the decision panel lists them: type, target, status, end (its target
     is the one relation it shows, so the others are not joined)."""
-    return list(
-        EnforcementAction.objects.filter(case_id=case.pk).select_related("target")
-        .only("id", "case", "target", "action_type", "status", "duration", "ends_at", "created_at",
-              "target__kind", "target__external_id", "target__handle", "target__content_type")
-        .order_by("created_at", "id")
-    )
+    return _CASE_ACTIONS(case_id=case.pk)
 
 
 def may_decide(user, case: Case) -> bool:

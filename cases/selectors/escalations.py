@@ -14,11 +14,12 @@ from django.utils.dateparse import parse_datetime
 
 from tsconsole.filters import FilterSet, IdFilter
 from tsconsole.models import Team, TeamMembership
+from tsconsole.reusable import ReusableQuery
 from tsconsole.roles import can
 
 from ..models import Case, CaseStatus, Escalation, EscalationNotification, EscalationSeverity
 from ..transitions import can_transition
-from .workspace import unshown_columns
+from .workspace import case_has, case_page_choices, unshown_columns
 
 PAGE_SIZE = 50
 CASE_PANEL_LIMIT = 10
@@ -142,11 +143,14 @@ def seconds_to_deadline(escalation: Escalation, now: dt.datetime | None = None) 
     return int((escalation.ack_due_at - (now or timezone.now())).total_seconds())
 
 
+_CASE_ESCALATIONS = ReusableQuery(
+    "case_escalations",
+    lambda limit, case_id: Escalation.objects.filter(case_id=case_id).select_related("team", "created_by")
+    .defer(*unshown_columns(team="team", created_by="user")).order_by("-created_at", "-id")[:limit])
+
+
 def case_escalations(case: Case, *, limit: int = CASE_PANEL_LIMIT) -> list[Escalation]:
-    return list(
-        case.escalations.select_related("team", "created_by")
-        .defer(*unshown_columns(team="team", created_by="user")).order_by("-created_at", "-id")[:limit]
-    )
+    return _CASE_ESCALATIONS(limit, case_id=case.pk)
 
 
 def may_escalate(user, case: Case) -> bool:
@@ -165,10 +169,11 @@ def case_panel(user, case: Case) -> dict:
     offer = may_escalate(user, case)
     return {
         "case": case,
-        "escalations": case_escalations(case),
+        "escalations": case_escalations(case) if case_has(case, "escalations") else [],
         "may_view": can(user, "escalation.view"),
         "may_escalate": offer,
         "severities": EscalationSeverity.choices if offer else [],
-        "teams": escalation_teams() if offer else [],
+        # the teams the case page's other pickers list (shared, as theirs, through the cache)
+        "teams": case_page_choices()["teams"] if offer else [],
         "now": timezone.now(),
     }

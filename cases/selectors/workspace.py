@@ -31,6 +31,7 @@ from ..models import (
     CaseKind,
     CaseStatus,
     Category,
+    Escalation,
     Evidence,
     Note,
     Queue,
@@ -59,7 +60,7 @@ SEARCH_SUBJECT_LIMIT = 100
 # Queue counts are shared by everyone's queue page for this long (0: always count afresh).
 QUEUE_COUNTS_CACHE_SECONDS = 10
 # The case page's pickers (people, teams, categories) are shared for this long.
-CHOICES_CACHE_KEY = "cases:case-page-choices"
+CHOICES_CACHE_KEY = "cases:case-page-choices:v2"  # v2: teams carry their slug (the escalate form)
 CHOICES_CACHE_SECONDS = 60
 # The share of an SLA target left when a case counts as "at risk" (matches the 75% crossing).
 AT_RISK_REMAINING = 0.25
@@ -268,10 +269,27 @@ _CASE_PEOPLE = ("assignee", "held_for", "resolved_by")
 
 
 def _case_base():
-    # The tag names come in the same row (`tag_names`, sorted) instead of a prefetch query.
+    # The tag names come in the same row (`tag_names`, sorted) instead of a prefetch query, and
+    # whether the case has notes, evidence, SLA crossings and escalations: most cases have none of
+    # some, and an index probe in this row costs less than a query that finds nothing.
     tag_names = ArraySubquery(Tag.objects.filter(cases=OuterRef("pk")).order_by("name").values("name"))
     return Case.objects.select_related("subject", "subject__author", *_CASE_HEADER_JOINS).defer(
-        *unshown_columns(**_CASE_HEADER_JOINS)).annotate(tag_names=tag_names)
+        *unshown_columns(**_CASE_HEADER_JOINS)).annotate(
+        tag_names=tag_names,
+        has_notes=Exists(Note.objects.filter(case_id=OuterRef("pk"))),
+        has_evidence=Exists(Evidence.objects.filter(case_id=OuterRef("pk"))),
+        has_sla_crossings=Exists(SlaCrossing.objects.filter(case_id=OuterRef("pk"))),
+        has_escalations=Exists(Escalation.objects.filter(case_id=OuterRef("pk"))),
+    )
+
+
+def case_has(case: Case, related: str) -> bool:
+    """Whether the case has `related` rows ("notes", "evidence", "sla_crossings", "escalations"), as
+    read with the case by case_for_user; True (look) for a case loaded otherwise."""
+    return getattr(case, f"has_{related}", True)
+
+
+_PEOPLE = ReusableQuery("case_people", lambda ids: get_user_model().objects.filter(pk__any=ids).defer(*_USER_UNSHOWN))
 
 
 def _attach_people(case: Case) -> None:
@@ -279,7 +297,7 @@ def _attach_people(case: Case) -> None:
     ids = {getattr(case, f"{field}_id") for field in _CASE_PEOPLE} - {None}
     people = {}
     if ids:
-        people = {u.pk: u for u in get_user_model().objects.filter(pk__in=ids).defer(*_USER_UNSHOWN)}
+        people = {u.pk: u for u in _PEOPLE(ids=sorted(ids))}
     for field in _CASE_PEOPLE:
         setattr(case, field, people.get(getattr(case, f"{field}_id")))
     if case.held_for_team_id is not None:
@@ -292,13 +310,16 @@ def _case_with_access_facts():
         queue_team_ids=ArraySubquery(_QueueTeams.objects.filter(queue_id=OuterRef("queue_id")).values("team_id")))
 
 
+# By primary key alone, then case_access_q's rule on the row: the rule's subqueries inside this
+# wide join cost more to compile and plan than the row costs to read. No ORDER BY either.
+_CASE_BY_ID = ReusableQuery("case_page_case", lambda case_id: _case_with_access_facts().filter(pk=case_id).order_by()[:1])
+
+
 def case_for_user(user, case_id: int) -> Case | None:
     """The case with its header relations, or None when it does not exist or the user may not see it."""
-    if not user.is_authenticated or not can(user, "case.view"):
-        return None
-    # By primary key alone, then case_access_q's rule on the row: the rule's subqueries inside this
-    # wide join cost more to compile and plan than the row costs to read. No ORDER BY either.
-    found = list(_case_with_access_facts().filter(pk=case_id).order_by()[:1])
+    if not user.is_authenticated or not can(user, "case.view") or not 0 < int(case_id) < 2**63:
+        return None  # (an id beyond bigint's range names no case)
+    found = _CASE_BY_ID(case_id=int(case_id))
     if not found or not _may_open(user, found[0]):
         return None
     _attach_people(found[0])
@@ -342,14 +363,15 @@ def _with_authored_content(account_ids: list[int]) -> list[int]:
     return [*account_ids, *_authored_content(account_ids=list(account_ids))]
 
 
-def _with_authored_content_subquery(subject_ids: list[int], account_ids: list[int]):
-    """A subquery of the ids `_with_authored_content` gives (plus `subject_ids`), for `subject_id__in`:
-    one statement instead of a lookup first. A UNION, not an OR, so that PostgreSQL still walks the
-    case index on (subject, opened_at) once per id."""
-    ids = Subject.objects.filter(pk__in=[*subject_ids, *account_ids]).values("pk")
-    if not account_ids:
+def _with_authored_content_subquery(ids: list[int], account_ids: list[int] | None):
+    """A subquery of `ids` and the content `account_ids` wrote (newest first, capped), for
+    `subject_id__in`: one statement instead of a lookup first. A UNION, not an OR, so that
+    PostgreSQL still walks the case index on (subject, opened_at) once per id. Lists are compared
+    with ANY (one parameter each) so that compiled reads fit any number of ids; None: no accounts."""
+    ids = Subject.objects.filter(pk__any=ids).values("pk")
+    if account_ids is None:
         return ids
-    authored = Subject.objects.filter(author_id__in=account_ids).order_by("-pk").values("pk")[:AUTHORED_CONTENT_LIMIT]
+    authored = Subject.objects.filter(author_id__any=account_ids).order_by("-pk").values("pk")[:AUTHORED_CONTENT_LIMIT]
     return ids.union(authored, all=True)
 
 
@@ -358,15 +380,38 @@ _LISTED_CASE_COLUMNS = ("id", "subject", "category", "status", "resolution", "op
 _SUBJECT_LABEL = ("subject__kind", "subject__external_id", "subject__handle", "subject__content_type")
 
 
-def subject_history(subject: Subject, *, exclude_case_id: int | None = None, limit: int = CASE_PAGE_HISTORY):
-    """Earlier and parallel cases about the subject, its author, and content by that account."""
-    qs = Case.objects.filter(subject_id__in=_with_authored_content_subquery([subject.pk], _account_ids_of(subject)))
-    if exclude_case_id:
+def _history(with_accounts, excluding, limit, ids, account_ids, exclude_case_id):
+    qs = Case.objects.filter(subject_id__in=_with_authored_content_subquery(ids, account_ids if with_accounts else None))
+    if excluding:
         qs = qs.exclude(pk=exclude_case_id)
-    return list(
+    return (
         qs.select_related("subject", "category").only(*_LISTED_CASE_COLUMNS, "resolution_reason", *_SUBJECT_LABEL)
         .order_by("-opened_at", "-id")[:limit]
     )
+
+
+_HISTORY = ReusableQuery("case_page_history", _history)
+
+
+def subject_history(subject: Subject, *, exclude_case_id: int | None = None, limit: int = CASE_PAGE_HISTORY):
+    """Earlier and parallel cases about the subject, its author, and content by that account."""
+    accounts = _account_ids_of(subject)
+    return _HISTORY(bool(accounts), bool(exclude_case_id), limit, ids=[subject.pk, *accounts],
+                    account_ids=accounts or [0], exclude_case_id=exclude_case_id or 0)
+
+
+def _signals(accounts):
+    shared = SubjectSignal.objects.filter(signal_id=OuterRef("signal_id")).values("signal_id").annotate(
+        n=Count("subject_id")).values("n")
+    return (
+        SubjectSignal.objects.filter(subject_id__any=accounts)
+        .annotate(accounts=Subquery(shared))
+        .values_list("signal__kind", "signal__value_hash", "accounts")
+        .order_by("signal__kind", "signal__value_hash")
+    )
+
+
+_SIGNALS = ReusableQuery("case_page_signals", _signals)
 
 
 def subject_signals(subject: Subject) -> list[dict]:
@@ -374,14 +419,29 @@ def subject_signals(subject: Subject) -> list[dict]:
     accounts = _account_ids_of(subject)
     if not accounts:
         return []
-    shared = SubjectSignal.objects.filter(signal_id=OuterRef("signal_id")).values("signal_id").annotate(
-        n=Count("subject_id")).values("n")
-    return list(
-        SubjectSignal.objects.filter(subject_id__in=accounts)
-        .values("signal__kind", "signal__value_hash")
-        .annotate(accounts=Subquery(shared))
-        .order_by("signal__kind", "signal__value_hash")
+    return [{"signal__kind": kind, "signal__value_hash": value_hash, "accounts": n}
+            for kind, value_hash, n in _SIGNALS(accounts=accounts)]
+
+
+def _linked(limit, accounts):
+    my_signals = SubjectSignal.objects.filter(subject_id__any=accounts).values("signal_id")
+    return (
+        Subject.objects.filter(kind=Subject.Kind.ACCOUNT, signal_links__signal_id__in=my_signals)
+        .exclude(pk__any=accounts).only("id", "kind", "external_id", "handle", "content_type")
+        .annotate(shared_count=Count("signal_links__signal_id", distinct=True),
+                  # the kinds of the shared signals (the join above is the shared signals' links)
+                  shared_signal_kinds=ArrayAgg("signal_links__signal__kind", distinct=True))
+        .order_by("-shared_count", "pk")[:limit]
     )
+
+
+_LINKED = ReusableQuery("case_page_linked", _linked)
+_LINKED_CASES = ReusableQuery(
+    "case_page_linked_cases",
+    lambda ids: Case.objects.filter(subject_id__in=_with_authored_content_subquery(ids, ids))
+    .annotate(owner_id=Coalesce("subject__author_id", "subject_id"))  # the account, or the content's author
+    .only("id", "subject", "status", "resolution", "opened_at", "resolved_at")  # QA's blind view reads resolved_at
+    .order_by("-opened_at", "-id")[:LINKED_CASES_PER_PAGE])
 
 
 def linked_accounts(subject: Subject, *, limit: int = CASE_PAGE_LINKED) -> list[dict]:
@@ -391,26 +451,13 @@ def linked_accounts(subject: Subject, *, limit: int = CASE_PAGE_LINKED) -> list[
     accounts = _account_ids_of(subject)
     if not accounts:
         return []
-    my_signals = SubjectSignal.objects.filter(subject_id__in=accounts).values("signal_id")
-    linked = list(
-        Subject.objects.filter(kind=Subject.Kind.ACCOUNT, signal_links__signal_id__in=my_signals)
-        .exclude(pk__in=accounts).only("id", "kind", "external_id", "handle", "content_type")
-        .annotate(shared_count=Count("signal_links__signal_id", distinct=True),
-                  # the kinds of the shared signals (the join above is the shared signals' links)
-                  shared_signal_kinds=ArrayAgg("signal_links__signal__kind", distinct=True))
-        .order_by("-shared_count", "pk")[:limit]
-    )
+    linked = _LINKED(limit, accounts=accounts)
     if not linked:
         return []
     ids = [s.pk for s in linked]
     kinds = {account.pk: sorted(account.shared_signal_kinds) for account in linked}
     by_account: dict[int, list] = {pk: [] for pk in ids}
-    for case in (
-        Case.objects.filter(subject_id__in=_with_authored_content_subquery([], ids))
-        .annotate(owner_id=Coalesce("subject__author_id", "subject_id"))  # the account, or the content's author
-        .only("id", "subject", "status", "resolution", "opened_at", "resolved_at")  # QA's blind view reads resolved_at
-        .order_by("-opened_at", "-id")[:LINKED_CASES_PER_PAGE]
-    ):
+    for case in _LINKED_CASES(ids=ids):
         by_account[case.owner_id].append(case)
     kind_labels = dict(Signal.Kind.choices)
     return [
@@ -449,12 +496,15 @@ def _report_groups(reports: list[Report]) -> list[dict]:
     return sorted(rows, key=lambda g: (-g["count"], g["source"]))
 
 
+_REPORTS = ReusableQuery(
+    "case_page_reports",
+    lambda limit, case_id: Report.objects.filter(case_id=case_id).select_related("category", "trusted_flagger")
+    .only(*_REPORT_SHOWN).order_by("-received_at", "-id")[:limit])
+
+
 def case_reports(case: Case, *, limit: int = CASE_PAGE_REPORTS) -> dict:
     """The newest reports, and all reports grouped by source and category (for cases with many)."""
-    latest = list(
-        Report.objects.filter(case_id=case.pk).select_related("category", "trusted_flagger")
-        .only(*_REPORT_SHOWN).order_by("-received_at", "-id")[:limit]
-    )
+    latest = _REPORTS(limit, case_id=case.pk)
     if len(latest) < limit:
         groups = _report_groups(latest)  # every report is in hand: group them here, not again in SQL
     else:
@@ -468,20 +518,30 @@ def case_reports(case: Case, *, limit: int = CASE_PAGE_REPORTS) -> dict:
     return {"latest": latest, "groups": groups, "shown": len(latest), "total": case.report_count or len(latest)}
 
 
+_EVENTS = ReusableQuery(
+    "case_events",
+    lambda limit, case_id: CaseEvent.objects.filter(case_id=case_id).select_related("actor")
+    .defer(*unshown_columns(actor="user")).order_by("-created_at", "-id")[:limit])
+_EVIDENCE = ReusableQuery(
+    "case_evidence",
+    lambda case_id: Evidence.objects.filter(case_id=case_id).select_related("captured_by")
+    .defer(*unshown_columns(captured_by="user")).order_by("captured_at", "id"))
+_NOTES = ReusableQuery(
+    "case_notes",
+    lambda case_id: Note.objects.filter(case_id=case_id).select_related("author")
+    .defer(*unshown_columns(author="user")).order_by("created_at", "id"))
+_CROSSINGS = ReusableQuery("case_sla_crossings",
+                           lambda case_id: SlaCrossing.objects.filter(case_id=case_id).order_by("crossed_at"))
+
+
 def case_events(case_id: int, *, limit: int) -> list[CaseEvent]:
     """The case's newest timeline events with their actors, newest first."""
-    return list(
-        CaseEvent.objects.filter(case_id=case_id).select_related("actor").defer(*unshown_columns(actor="user"))
-        .order_by("-created_at", "-id")[:limit]
-    )
+    return _EVENTS(limit, case_id=case_id)
 
 
 def case_evidence(case_id: int) -> list[Evidence]:
     """The case's evidence with who captured it, oldest first."""
-    return list(
-        Evidence.objects.filter(case_id=case_id).select_related("captured_by").defer(*unshown_columns(captured_by="user"))
-        .order_by("captured_at", "id")
-    )
+    return _EVIDENCE(case_id=case_id)
 
 
 def case_page(user, case: Case, *, now=None) -> dict:
@@ -489,12 +549,11 @@ def case_page(user, case: Case, *, now=None) -> dict:
     now = now or timezone.now()
     subject = case.subject
     events = case_events(case.pk, limit=CASE_PAGE_EVENTS)
-    notes = list(Note.objects.filter(case_id=case.pk).select_related("author").defer(*unshown_columns(author="user"))
-                 .order_by("created_at", "id"))
-    evidence = case_evidence(case.pk)
+    notes = _NOTES(case_id=case.pk) if case_has(case, "notes") else []
+    evidence = case_evidence(case.pk) if case_has(case, "evidence") else []
     for item in evidence:
         item.case = case  # needs_reveal reads the case's category
-    crossings = list(SlaCrossing.objects.filter(case_id=case.pk).order_by("crossed_at"))
+    crossings = _CROSSINGS(case_id=case.pk) if case_has(case, "sla_crossings") else []
     return {
         "case": case,
         "subject": subject,
@@ -536,7 +595,7 @@ def case_page_choices() -> dict:
             {"pk": u.pk, "username": u.get_username(), "label": u.get_full_name() or u.get_username()}
             for u in case_workers().only("id", "username", "first_name", "last_name")
         ],
-        "teams": [{"pk": t.pk, "name": t.name} for t in Team.objects.order_by("name").only("id", "name")],
+        "teams": [{"pk": t.pk, "slug": t.slug, "name": t.name} for t in Team.objects.order_by("name").only("id", "slug", "name")],
         "categories": [
             {"pk": c.pk, "slug": c.slug, "label": str(c)}
             for c in Category.objects.filter(is_active=True).select_related("parent").order_by(

@@ -144,3 +144,32 @@ def test_the_appeal_shows_the_original_cases_sensitive_images_as_the_reviewer_ch
     evidence_reveal(evidence_id=image.pk, actor=reviewer)
     html = client.get(reverse("case-detail", args=[appeal.case_id])).content.decode()
     assert reverse("evidence-download", args=[image.pk]) + "?inline=1" in html and "data-colour-toggle" in html
+
+
+def test_earlier_appeals_about_the_subject_are_listed_and_none_cost_no_query(client, claimed_appeal, decided,
+                                                                              reviewer, file_appeal):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from appeals.models import Outcome
+
+    subject = AccountFactory()
+    first = claimed_appeal(decided(subject))
+    client.force_login(reviewer)
+    url = reverse("case-detail", args=[first.case_id])
+    client.get(url)  # the shared pickers cache, the statements prepared
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(url).content.decode()
+    alone = len([q for q in ctx.captured_queries if not q["sql"].startswith("PREPARE")])
+    assert 'data-testid="earlier-appeals"' not in html and "No evidence on the case." in html
+    second = file_appeal(decided(subject), statement="Again, please.").appeal
+    # an earlier appeal is read only when there is one (the appeal's row says so)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(url).content.decode()
+    # (a statement run for the first time is prepared first: not a read of its own)
+    assert len([q for q in ctx.captured_queries if not q["sql"].startswith("PREPARE")]) == alone + 1
+    assert 'data-testid="earlier-appeals"' in html and f"Appeal #{second.pk}</a>" in html
+    services.appeal_decide(appeal=first.pk, outcome=Outcome.UPHELD, rationale="It stands.",
+                           statement="We looked again; it stands.", actor=reviewer)
+    html = client.get(reverse("case-detail", args=[second.case_id])).content.decode()
+    assert f"Appeal #{first.pk}</a>" in html and f"Upheld by {reviewer.username}" in html

@@ -21,6 +21,8 @@ from tests.factories import (
     CaseFactory,
     CategoryFactory,
     ContentFactory,
+    EscalationFactory,
+    EvidenceFactory,
     NoteFactory,
     QueueFactory,
     QueueSlaFactory,
@@ -474,6 +476,30 @@ def test_case_page_query_count_does_not_grow_with_the_case(as_analyst, django_as
     assert n_large == _count(as_analyst, reverse("case-detail", args=[rich_case(80).pk]))
 
 
+def test_lists_the_case_has_none_of_cost_no_query(as_analyst, analyst):
+    """Notes, evidence, SLA crossings and escalations are read only when the case row says it has
+    some; once it has, the page reads and shows them."""
+    case = rich_case(2)
+    bare = CaseFactory(queue=case.queue)
+    as_analyst.get(reverse("case-detail", args=[bare.pk]))  # fills the shared pickers cache
+    n_bare = _reads(as_analyst, reverse("case-detail", args=[bare.pk]))
+    NoteFactory(case=bare, body="first note on a bare case")
+    EvidenceFactory(case=bare)
+    SlaCrossingFactory(case=bare, clock="first_touch", level="at_risk")
+    EscalationFactory(case=bare, summary="asked the experts")
+    page = as_analyst.get(reverse("case-detail", args=[bare.pk]))
+    assert b"first note on a bare case" in page.content and b"asked the experts" in page.content
+    assert len(page.context["evidence"]) == 1 and len(page.context["notes"]) == 1
+    assert _reads(as_analyst, reverse("case-detail", args=[bare.pk])) == n_bare + 4
+
+
+def _reads(client, url) -> int:
+    """Statements run for a page, not counting the PREPARE of a statement's first run in the process."""
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len([q for q in ctx.captured_queries if not q["sql"].startswith("PREPARE")])
+
+
 QUEUE_PAGE_MAX_QUERIES = 8
 
 
@@ -566,3 +592,4 @@ def test_the_case_page_lookup_applies_the_case_access_rule(make_user, analyst, l
         assert {c.pk for c in cases if case_for_user(user, c.pk) is not None} == visible, user.username
     assert case_for_user(analyst, cases[2].pk) is None and case_for_user(analyst, cases[5].pk) is not None
     assert case_for_user(analyst, 10**12) is None
+    assert case_for_user(analyst, 10**20) is None  # beyond bigint: no case, not a database error
