@@ -7,9 +7,9 @@ lead's bar stays on one line at desktop widths; a group with one entry for the u
 
 from dataclasses import dataclass
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
-from .roles import can
+from .roles import can, user_roles
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,22 @@ NAV_ITEMS: list[NavItem] = [
 ]
 
 
+# (roles, current page, script prefix) -> entries: the bar depends on nothing else, and every page shows it.
+_NAV_CACHE: dict[tuple, list[dict]] = {}
+
+
 def nav_for(user, current: str = "") -> list[dict]:
     """The user's entries in order: links {"label", "url", "name"}, and groups {"label", "name",
-    "children": [links], "current"} where the user may open more than one page of the group."""
+    "children": [links], "current"} where the user may open more than one page of the group.
+    Kept per process for each set of roles and page (templates only read them)."""
+    key = (user_roles(user), current, get_script_prefix())
+    entries = _NAV_CACHE.get(key)
+    if entries is None:
+        entries = _NAV_CACHE[key] = _nav_entries(user, current)
+    return entries
+
+
+def _nav_entries(user, current: str) -> list[dict]:
     entries: list[dict] = []
     groups: dict[str, dict] = {}
     for item in NAV_ITEMS:

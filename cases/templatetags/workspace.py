@@ -2,6 +2,8 @@
 
 from django import template
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from tsconsole.templatetags.timefmt import compact_duration
 
@@ -143,3 +145,12 @@ def clock_state_label(state: str) -> str:
 def source_label(value: str) -> str:
     """"user_report" → "User report"."""
     return dict(Source.choices).get(value, str(value or "").replace("_", " ").capitalize())
+
+
+@register.simple_tag
+def category_options(categories, selected_id):
+    """The category picker's <option>s (dozens on every open case's page), the one of `selected_id`
+    selected: one Python join instead of a template loop of a node per value."""
+    return mark_safe("".join(
+        f'<option value="{escape(c["slug"])}"{" selected" if c["pk"] == selected_id else ""}>{escape(c["label"])}</option>'
+        for c in categories))
