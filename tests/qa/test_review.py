@@ -283,3 +283,30 @@ def test_the_review_page_of_a_sensitive_case_counts_exposure_for_its_reviewer_on
     client.force_login(make_user(roles.QA_REVIEWER, username="someone-else"))
     assert client.post(reverse("qa-sample-exposure", args=[sampled.pk])).status_code == 404
     assert list(ExposureDay.objects.values_list("user__username", "minutes")) == [("quill", 1)]
+
+
+def test_the_sample_list_filters_and_pages_for_reviewers_and_leads(make_user, reviewers, decide, rule, queue):
+    from qa.selectors import sample_list, samples_due
+    from tests.factories import QueueFactory
+
+    analysts = [make_user(roles.ANALYST, username=f"an{i}") for i in range(2)]
+    other_queue = QueueFactory(slug="other-queue")
+    for n in range(6):
+        decide(analysts[n % 2], ("warn",), case_queue=other_queue if n == 5 else queue)
+    rule("random", rate=1)
+    sampling.samples_draw()
+    lead = make_user(roles.LEAD, username="leader")
+    everyone = list(Sample.objects.order_by("-id"))
+    assert len(everyone) == 6
+    page = sample_list(lead, limit=4)
+    assert [s.pk for s in page["samples"]] == [s.pk for s in everyone[:4]] and page["next_before"] == everyone[3].pk
+    assert [s.pk for s in sample_list(lead, before_id=page["next_before"])["samples"]] == [s.pk for s in everyone[4:]]
+    assert {s.analyst.username for s in sample_list(lead, analyst="an1")["samples"]} == {"an1"}
+    assert [s.case.queue.slug for s in sample_list(lead, queue="other-queue")["samples"]] == ["other-queue"]
+    assert len(sample_list(lead, policy="qa-policy", status="due")["samples"]) == 6
+    assert sample_list(lead, status="reviewed")["samples"] == []
+    mine = sample_list(reviewers[0])["samples"]
+    assert mine and {s.reviewer_id for s in mine} == {reviewers[0].pk}
+    assert [s.pk for s in samples_due(reviewers[0])] == [
+        s.pk for s in Sample.objects.filter(reviewer=reviewers[0], status="due").order_by("due_at", "id")]
+    assert sample_list(analysts[0]) == {"samples": [], "next_before": None}
