@@ -15,6 +15,7 @@ from django.utils import timezone
 from cases.models import Case, Evidence, Note, Report, Subject
 from cases.selectors.workspace import AUTHORED_CONTENT_LIMIT, linked_accounts, subject_signals
 from enforcement.models import EnforcementAction
+from tsconsole.filters import BIGINT_MAX
 from tsconsole.reusable import ReusableQuery
 from tsconsole.roles import can
 
@@ -123,6 +124,8 @@ def sample_list(user, *, status: str = "", analyst: str = "", policy: str = "", 
     if not can(user, "qa.review"):
         return {"samples": [], "next_before": None}
     lead = can(user, "qa.manage")
+    if before_id is not None and before_id > BIGINT_MAX:
+        before_id = None  # every sample is before it
     given = {"status": status, "analyst": analyst, "policy": policy, "queue": queue, "before_id": before_id}
     values = {name: value for name, value in given.items() if value}
     present = tuple(sorted(values))

@@ -310,3 +310,4 @@ def test_the_sample_list_filters_and_pages_for_reviewers_and_leads(make_user, re
     assert [s.pk for s in samples_due(reviewers[0])] == [
         s.pk for s in Sample.objects.filter(reviewer=reviewers[0], status="due").order_by("due_at", "id")]
     assert sample_list(analysts[0]) == {"samples": [], "next_before": None}
+    assert len(sample_list(lead, before_id=10**30)["samples"]) == 6  # beyond any id: the first page
