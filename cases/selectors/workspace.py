@@ -17,6 +17,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -381,9 +382,17 @@ _SUBJECT_LABEL = ("subject__kind", "subject__external_id", "subject__handle", "s
 
 
 def _history(with_accounts, excluding, limit, ids, account_ids, exclude_case_id):
-    qs = Case.objects.filter(subject_id__in=_with_authored_content_subquery(ids, account_ids if with_accounts else None))
-    if excluding:
-        qs = qs.exclude(pk=exclude_case_id)
+    # The newest `limit` cases of each subject (the (subject, opened_at) index, read backwards and
+    # stopped there), then the newest of those: without the per-subject LIMIT, PostgreSQL reads and
+    # sorts every case of a subject, half a second for an account with a million cases.
+    subjects, params = _with_authored_content_subquery(ids, account_ids if with_accounts else None).query.sql_with_params()
+    quote = connection.ops.quote_name
+    newest = RawSQL(
+        f"SELECT c.id FROM ({subjects}) AS s(subject_id) CROSS JOIN LATERAL ("
+        f"SELECT x.id FROM {quote(Case._meta.db_table)} x WHERE x.subject_id = s.subject_id"
+        f"{' AND x.id <> %s' if excluding else ''} ORDER BY x.opened_at DESC, x.id DESC LIMIT {int(limit)}) c",
+        (*params, *([exclude_case_id] if excluding else [])))
+    qs = Case.objects.filter(pk__in=newest)
     return (
         qs.select_related("subject", "category").only(*_LISTED_CASE_COLUMNS, "resolution_reason", *_SUBJECT_LABEL)
         .order_by("-opened_at", "-id")[:limit]

@@ -593,3 +593,24 @@ def test_the_case_page_lookup_applies_the_case_access_rule(make_user, analyst, l
     assert case_for_user(analyst, cases[2].pk) is None and case_for_user(analyst, cases[5].pk) is not None
     assert case_for_user(analyst, 10**12) is None
     assert case_for_user(analyst, 10**20) is None  # beyond bigint: no case, not a database error
+
+
+def test_history_is_the_newest_cases_across_the_account_and_its_content():
+    from cases.selectors.workspace import CASE_PAGE_HISTORY, subject_history
+    from tests.factories import AccountFactory, ContentFactory
+
+    account = AccountFactory()
+    posts = [ContentFactory(author=account) for _ in range(3)]
+    now = timezone.now()
+    made = []
+    for n in range(CASE_PAGE_HISTORY + 5):  # more than a page on the account itself
+        made.append(CaseFactory(subject=account, status=CaseStatus.RESOLVED, opened_at=now - timedelta(hours=3 * n)))
+    for n, post in enumerate(posts):
+        made.append(CaseFactory(subject=post, status=CaseStatus.RESOLVED, opened_at=now - timedelta(hours=3 * n + 1)))
+    CaseFactory(status=CaseStatus.RESOLVED, opened_at=now)  # someone else's
+    current = made[0]
+    expected = sorted((c for c in made if c.pk != current.pk), key=lambda c: (c.opened_at, c.pk), reverse=True)
+    got = subject_history(account, exclude_case_id=current.pk)
+    assert [c.pk for c in got] == [c.pk for c in expected[:CASE_PAGE_HISTORY]]
+    assert [c.pk for c in subject_history(posts[1])] == [c.pk for c in sorted(
+        made, key=lambda c: (c.opened_at, c.pk), reverse=True)[:CASE_PAGE_HISTORY]]
