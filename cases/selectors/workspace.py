@@ -724,9 +724,26 @@ _subjects_by_key = ReusableQuery("search_subjects", lambda by_handle, query, han
 ).values_list("pk", "kind")[:SEARCH_SUBJECT_LIMIT])
 _cases_of_reports = ReusableQuery("search_reports", lambda query: Report.objects.filter(
     source__in=Source.values, external_id=query).values_list("case_id", flat=True))
-_cases_found = ReusableQuery("search_cases", lambda roles, limit, user_id, subject_ids, case_ids: Case.objects.filter(
-    Q(subject_id__any=subject_ids) | Q(pk__any=case_ids)).filter(case_access_q(_Viewer(user_id, roles)))
-    .select_related("subject", "queue", "category", "assignee").order_by("-opened_at", "-id")[:limit])
+
+
+def _search_cases(roles, limit, user_id, subject_ids, case_ids):
+    # The newest `limit` cases each matched subject's user may open (the (subject, opened_at) index,
+    # read backwards and stopped there), plus the matched case ids, then the newest of those. The
+    # access rule sits inside the per-subject read: outside it, the newest cases of an account could
+    # all be ones this user may not open. Without the per-subject LIMIT PostgreSQL reads and sorts
+    # every case of a subject: half a second for an account with a million cases.
+    access = case_access_q(_Viewer(user_id, roles))
+    newest_of_subject = (Case.objects.filter(access, subject_id=RawSQL("s.subject_id", ()))
+                         .order_by("-opened_at", "-id").values("pk")[:limit])
+    per_subject, params = newest_of_subject.query.sql_with_params()
+    candidates = RawSQL(
+        f"SELECT c.id FROM unnest(%s::bigint[]) AS s(subject_id) CROSS JOIN LATERAL ({per_subject}) AS c(id)"
+        " UNION SELECT unnest(%s::bigint[])", (subject_ids, *params, case_ids))
+    return (Case.objects.filter(pk__in=candidates).filter(access)
+            .select_related("subject", "queue", "category", "assignee").order_by("-opened_at", "-id")[:limit])
+
+
+_cases_found = ReusableQuery("search_cases", _search_cases)
 
 
 def case_search(user, query: str, *, limit: int = LIST_PAGE_SIZE) -> list[Case]:

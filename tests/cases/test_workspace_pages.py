@@ -429,6 +429,21 @@ def test_search_by_every_key_and_only_visible_cases(as_analyst):
     assert as_analyst.get(reverse("case-search"), {"q": "acct-992"}).context["results"] == []
 
 
+def test_search_lists_an_accounts_newest_visible_cases_past_newer_hidden_ones(as_analyst):
+    # The newest cases of the account sit in a queue the analyst may not work: search must still
+    # reach the older ones they may open, newest first, a page at most.
+    account = AccountFactory(external_id="acct-many")
+    locked_queue = QueueFactory()
+    locked_queue.allowed_teams.add(TeamFactory())
+    now = timezone.now()
+    visible = [CaseFactory(subject=account, status=CaseStatus.RESOLVED, opened_at=now - timedelta(hours=100 + n))
+               for n in range(55)]
+    for n in range(55):
+        CaseFactory(subject=account, queue=locked_queue, status=CaseStatus.RESOLVED, opened_at=now - timedelta(hours=n))
+    results = as_analyst.get(reverse("case-search"), {"q": "acct-many"}).context["results"]
+    assert [c.pk for c in results] == [c.pk for c in visible[:50]]
+
+
 def test_case_list_filters_and_pages_by_keyset(as_analyst, analyst):
     queue = QueueFactory(slug="listq")
     cases = CaseFactory.create_batch(55, queue=queue)
