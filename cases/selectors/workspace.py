@@ -736,10 +736,13 @@ def _search_cases(roles, limit, user_id, subject_ids, case_ids):
     newest_of_subject = (Case.objects.filter(access, subject_id=RawSQL("s.subject_id", ()))
                          .order_by("-opened_at", "-id").values("pk")[:limit])
     per_subject, params = newest_of_subject.query.sql_with_params()
+    by_id, id_params = Case.objects.filter(access, pk__any=case_ids).order_by().values("pk").query.sql_with_params()
+    # Both branches apply the rule, so the outer read does not: filtered there, PostgreSQL would
+    # scan every case the user may open to join them with the few candidates.
     candidates = RawSQL(
         f"SELECT c.id FROM unnest(%s::bigint[]) AS s(subject_id) CROSS JOIN LATERAL ({per_subject}) AS c(id)"
-        " UNION SELECT unnest(%s::bigint[])", (subject_ids, *params, case_ids))
-    return (Case.objects.filter(pk__in=candidates).filter(access)
+        f" UNION {by_id}", (subject_ids, *params, *id_params))
+    return (Case.objects.filter(pk__in=candidates)
             .select_related("subject", "queue", "category", "assignee").order_by("-opened_at", "-id")[:limit])
 
 
