@@ -727,11 +727,11 @@ _cases_of_reports = ReusableQuery("search_reports", lambda query: Report.objects
 
 
 def _search_cases(roles, limit, user_id, subject_ids, case_ids):
-    # The newest `limit` cases each matched subject's user may open (the (subject, opened_at) index,
-    # read backwards and stopped there), plus the matched case ids, then the newest of those. The
-    # access rule sits inside the per-subject read: outside it, the newest cases of an account could
-    # all be ones this user may not open. Without the per-subject LIMIT PostgreSQL reads and sorts
-    # every case of a subject: half a second for an account with a million cases.
+    # For each matched subject, the newest `limit` cases the user may open (the (subject, opened_at)
+    # index, read backwards and stopped there), plus the matched case ids; then the newest of those.
+    # The access rule sits inside the per-subject read: outside it, the newest cases of an account
+    # could all be ones this user may not open. Without the per-subject LIMIT PostgreSQL reads and
+    # sorts every case of a subject: over a second for an account with a million cases.
     access = case_access_q(_Viewer(user_id, roles))
     newest_of_subject = (Case.objects.filter(access, subject_id=RawSQL("s.subject_id", ()))
                          .order_by("-opened_at", "-id").values("pk")[:limit])

@@ -438,10 +438,12 @@ def test_search_lists_an_accounts_newest_visible_cases_past_newer_hidden_ones(as
     now = timezone.now()
     visible = [CaseFactory(subject=account, status=CaseStatus.RESOLVED, opened_at=now - timedelta(hours=100 + n))
                for n in range(55)]
-    for n in range(55):
-        CaseFactory(subject=account, queue=locked_queue, status=CaseStatus.RESOLVED, opened_at=now - timedelta(hours=n))
+    hidden = [CaseFactory(subject=account, queue=locked_queue, status=CaseStatus.RESOLVED,
+                          opened_at=now - timedelta(hours=n)) for n in range(55)]
     results = as_analyst.get(reverse("case-search"), {"q": "acct-many"}).context["results"]
     assert [c.pk for c in results] == [c.pk for c in visible[:50]]
+    # A hidden case's number finds nothing either: the id branch applies the same rule.
+    assert as_analyst.get(reverse("case-search"), {"q": f"#{hidden[0].pk}"}).context["results"] == []
 
 
 def test_case_list_filters_and_pages_by_keyset(as_analyst, analyst):
