@@ -100,3 +100,33 @@ def test_status_and_priority_filters_list_without_distinct(client, analyst, list
     assert response.status_code == 200 and sorted(ids) == sorted(c.pk for c in listed)
     case_reads = [q["sql"] for q in ctx.captured_queries if 'FROM "cases_case"' in q["sql"]]
     assert case_reads and not any("DISTINCT" in sql for sql in case_reads)
+
+
+def test_rows_escape_what_reporters_and_analysts_wrote_and_show_each_cell(client, analyst, django_user_model):
+    from cases.models import CaseStatus
+    from tests.factories import AccountFactory, CategoryFactory
+
+    queue = QueueFactory(slug="listq", name="Spam <queue>")
+    held = CaseFactory(queue=queue, subject=AccountFactory(handle="<img src=x onerror=alert(1)>"),
+                       category=CategoryFactory(slug="scam", name="Scam & fraud"), status=CaseStatus.ON_HOLD,
+                       assignee=analyst, hold_reason="Waiting for the <legal> team " + "x" * 80,
+                       resolution_due_at=timezone.now() + timedelta(hours=3, minutes=30))
+    done = CaseFactory(queue=queue, status=CaseStatus.RESOLVED, resolved_at=timezone.now() - timedelta(hours=2))
+    client.force_login(analyst)
+    html = client.get(reverse("case-list"), {"queue": "listq"}).content.decode()
+    held_row = html.split(f'data-href="/cases/{held.pk}/"')[1].split("</tr>")[0]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in held_row and "<img" not in held_row
+    assert "Spam &lt;queue&gt;" in held_row and "Scam &amp; fraud" in held_row
+    assert '<span class="pill warn">On hold</span>' in held_row
+    assert "Waiting for the &lt;legal&gt; team" in held_row and "x" * 80 not in held_row and "…" in held_row
+    assert analyst.get_username() in held_row
+    assert "data-countdown" in held_row and ("3h 29m left" in held_row or "3h 30m left" in held_row)
+    done_row = html.split(f'data-href="/cases/{done.pk}/"')[1].split("</tr>")[0]
+    assert '<span class="muted">resolved</span>' in done_row and "—</td>" in done_row  # nobody assigned
+
+
+def test_an_empty_list_says_nothing_matches(client, analyst):
+    QueueFactory(slug="listq")
+    client.force_login(analyst)
+    html = client.get(reverse("case-list"), {"queue": "listq"}).content.decode()
+    assert "No case matches these filters." in html and "0 cases match." in html
