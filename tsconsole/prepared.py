@@ -8,6 +8,7 @@ connection (a rollback keeps it), so each connection (Django reconnects after CO
 error) prepares it again on first use.
 """
 
+import hashlib
 import weakref
 
 from django.db import connection
@@ -49,3 +50,39 @@ class PreparedStatement:
             cursor.execute(f"PREPARE {self.name} AS {text}")
             prepared.add(self.name)
         cursor.execute(self._execute, [values[name] for name in self.params])
+
+
+# The statements each connection has seen (text -> times) and prepared (text -> name), oldest first.
+_seen_on: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+PREPARE_AFTER = 2  # a text run once (an odd batch size) is not worth a PREPARE round trip
+PREPARED_TEXTS_MAX = 64  # per connection; the least recently used is deallocated beyond it
+
+
+def execute_text(cursor, sql: str, params: list) -> None:
+    """Run `sql` (with `%s` parameters) on `cursor`, as a prepared statement named after its text once
+    this connection has run that text before: psycopg 3's automatic preparation, for psycopg2.
+
+    For the statements of a batch of one (a single report), planning costs PostgreSQL as much as
+    running them; written with the same text for every batch of a size, they are planned once per
+    connection. Parameter types come from where each one lands (a column, `= ANY(…)`, a cast).
+    """
+    connection.ensure_connection()
+    seen = _seen_on.setdefault(connection.connection, {})
+    entry = seen.pop(sql, None) or [0, None]  # [times run, prepared name]
+    entry[0] += 1
+    seen[sql] = entry  # most recent last
+    if entry[1] is None and entry[0] >= PREPARE_AFTER:
+        name = "tsc_" + hashlib.blake2b(sql.encode(), digest_size=10).hexdigest()
+        text = cursor.cursor.mogrify(sql, [Placeholder(n) for n in range(1, len(params) + 1)]).decode()
+        cursor.execute(f"PREPARE {name} AS {text}")
+        entry[1] = name
+        while len(seen) > PREPARED_TEXTS_MAX:
+            old = next(iter(seen))
+            _, old_name = seen.pop(old)
+            if old_name:
+                cursor.execute(f"DEALLOCATE {old_name}")
+    if entry[1] is None:
+        cursor.execute(sql, params)
+    else:
+        cursor.execute(f"EXECUTE {entry[1]} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {entry[1]}",
+                       params)

@@ -16,6 +16,7 @@ from django.db import connection
 
 from tsconsole.bulk import chunks
 from tsconsole.bulk import values_sql as _rows
+from tsconsole.prepared import execute_text
 
 from ..models import Case, Report, Signal, Subject, SubjectSignal
 
@@ -41,13 +42,13 @@ def _chunks(items: list, size: int = CHUNK):
 
 def _fetch(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute_text(cursor, sql, params)
         return cursor.fetchall()
 
 
 def _run(sql: str, params: list) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute_text(cursor, sql, params)
 
 
 # --------------------------------------------------------------------------- subjects
