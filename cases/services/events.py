@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tsconsole.bulk import chunks, values_sql
 from tsconsole.errors import NotFound
+from tsconsole.prepared import execute_text
 from tsconsole.roles import INTEGRATION, has_role
 
 from ..models import Case, CaseEvent
@@ -107,7 +108,7 @@ def events_record(rows: Iterable[EventRow | tuple]) -> int:
             for row in chunk
         ])
         with connection.cursor() as cursor:
-            cursor.execute(f"{head} VALUES {values}", params)
+            execute_text(cursor, f"{head} VALUES {values}", params)  # most changes write one or two events
     return len(rows)
 
 
