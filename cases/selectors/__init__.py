@@ -1,8 +1,6 @@
 """Reads for the cases app. Topic modules live beside this one (cases/selectors/<topic>.py)."""
 
-from django.db.models import Count, Min, Q
-
-from ..models import Case, CaseStatus, Category
+from ..models import Category
 
 
 def categories_active():
@@ -11,22 +9,17 @@ def categories_active():
 
 def queue_open_summary(user) -> list[dict]:
     """Open and unassigned counts per active queue the user may work, with the oldest open case's
-    opening time. Queues the user may not work are neither listed nor counted: their size and age
-    are not theirs to see."""
-    from .workspace import queues_workable
+    opening time: the queue page's counts (`workspace.queue_counts`, shared for a few seconds).
+    Queues the user may not work are neither listed nor counted: their size and age are not theirs
+    to see."""
+    from django.utils import timezone
+
+    from .workspace import queue_counts, queues_workable
 
     queues = list(queues_workable(user))
-    counts = {
-        row["queue_id"]: row
-        for row in Case.objects.exclude(status=CaseStatus.RESOLVED)
-        .filter(queue_id__in=[queue.pk for queue in queues])
-        .values("queue_id")
-        .annotate(
-            open_count=Count("id"),
-            unassigned=Count("id", filter=Q(status=CaseStatus.OPEN, assignee__isnull=True)),
-            oldest=Min("opened_at"),
-        )
-    }
+    if not queues:
+        return []
+    counts, _ = queue_counts([queue.pk for queue in queues], timezone.now())
     summary = []
     for queue in queues:
         row = counts.get(queue.id, {})
@@ -34,6 +27,6 @@ def queue_open_summary(user) -> list[dict]:
             "queue": queue,
             "open_count": row.get("open_count", 0),
             "unassigned": row.get("unassigned", 0),
-            "oldest": row.get("oldest"),
+            "oldest": row.get("oldest_open"),
         })
     return summary

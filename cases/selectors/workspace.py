@@ -186,7 +186,7 @@ def _breached_q(now) -> Q:
     return Q(resolution_due_at__lte=now) | Q(first_touched_at__isnull=True, first_touch_due_at__lte=now)
 
 
-def _queue_counts(queue_ids: list[int], now) -> tuple[dict, object]:
+def queue_counts(queue_ids: list[int], now) -> tuple[dict, object]:
     """Per-queue counts over the unresolved cases of these queues: one aggregate query, kept in the
     cache for QUEUE_COUNTS_CACHE_SECONDS. Tens of thousands of unresolved cases make the aggregate
     cost tens of milliseconds; every analyst's queue page and its 30-second refresh share one
@@ -204,6 +204,7 @@ def _queue_counts(queue_ids: list[int], now) -> tuple[dict, object]:
             open_count=Count("id"),
             unassigned=Count("id", filter=waiting),
             oldest_unassigned=Min("opened_at", filter=waiting),
+            oldest_open=Min("opened_at"),
             breached=Count("id", filter=_breached_q(now)),
             breached_first_touch=Count("id", filter=Q(first_touched_at__isnull=True, first_touch_due_at__lte=now)),
             breached_resolution=Count("id", filter=Q(resolution_due_at__lte=now)),
@@ -224,7 +225,7 @@ def queue_summaries(user, *, now=None) -> list[dict]:
     queues = list(queues_workable(user))
     if not queues:
         return []
-    rows, counted_at = _queue_counts([q.pk for q in queues], now)
+    rows, counted_at = queue_counts([q.pk for q in queues], now)
     summary = []
     for queue in queues:
         row = rows.get(queue.pk, {})

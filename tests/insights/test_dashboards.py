@@ -225,6 +225,26 @@ def test_home_panel_counts_in_four_queries(lead, floor, django_assert_num_querie
     assert (counts["escalations_waiting"], counts["escalations_overdue"]) == (1, 1)
 
 
+def test_the_backlog_clock_counts_are_shared_for_a_few_seconds(lead, floor, django_assert_num_queries, monkeypatch):
+    from insights import selectors
+
+    now = timezone.now()
+    assert selectors.action_now_counts(now=now)["breached"] == 1
+    fx.CaseFactory(queue=floor["queue"], resolution_due_at=now - timedelta(minutes=3))
+    with django_assert_num_queries(3):  # escalations, approvals, QA samples: the backlog came from the cache
+        assert selectors.action_now_counts(now=now)["breached"] == 1
+    monkeypatch.setattr(selectors, "BACKLOG_CLOCKS_CACHE_SECONDS", 0)
+    assert selectors.action_now_counts(now=now)["breached"] == 2
+
+
+def test_the_home_queue_panel_shows_the_queue_pages_counts(lead, floor):
+    from cases import selectors as case_selectors
+
+    row = next(r for r in case_selectors.queue_open_summary(lead) if r["queue"].slug == "general-q")
+    assert (row["open_count"], row["unassigned"]) == (3, 3)
+    assert row["oldest"] == floor["breached"].opened_at  # opened 30 hours ago, the oldest open case
+
+
 def test_open_backlog_counts_read_the_open_case_index(lead, floor):
     """The home panels' and queue health's counts over open cases match the predicate of the covering
     index case_open_cover, so at a million cases they read a few megabytes, not the whole table."""
