@@ -237,6 +237,18 @@ def test_the_backlog_clock_counts_are_shared_for_a_few_seconds(lead, floor, djan
     assert selectors.action_now_counts(now=now)["breached"] == 2
 
 
+def test_live_queue_health_shares_its_open_case_figures_for_a_few_seconds(floor, monkeypatch):
+    first = dashboards.queue_health(filters_from({"queue": "general-q"}))
+    fx.CaseFactory(queue=floor["queue"], resolution_due_at=timezone.now() - timedelta(minutes=3))
+    again = dashboards.queue_health(filters_from({"queue": "general-q"}))
+    assert again["totals"] == first["totals"] == {"backlog": 3, "breached": 1, "at_risk": 1}
+    assert again["now"] == first["now"]  # the page says when they were counted
+    as_of_now = dashboards.queue_health(filters_from({"queue": "general-q"}), now=timezone.now())
+    assert as_of_now["totals"]["backlog"] == 4 and as_of_now["totals"]["breached"] == 2
+    monkeypatch.setattr(dashboards, "OPEN_FIGURES_CACHE_SECONDS", 0)
+    assert dashboards.queue_health(filters_from({"queue": "general-q"}))["totals"]["backlog"] == 4
+
+
 def test_the_home_queue_panel_shows_the_queue_pages_counts(lead, floor):
     from cases import selectors as case_selectors
 
