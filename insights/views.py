@@ -111,13 +111,14 @@ def kpi_list(request):
     context["tab"] = "kpis"
     if f is None:
         return render(request, "insights/kpis.html", context, status=400)
-    rows = kpis.compute(f)
+    values, computed_at = kpis.shared_values(f, request.GET)
+    rows = kpis.compute(f, values)
     table = {"columns": ["KPI", "Value", "Unit", "Target", "Status"],
              "rows": [[r["kpi"].label, r["value"], r["kpi"].unit, r["target"], r["status"]] for r in rows]}
     csv = _export_table(request, {"kpis": table}, "kpis")
     if csv is not None:
         return csv
-    context.update(kpis=rows)
+    context.update(kpis=rows, computed_at=computed_at)
     return render(request, "insights/kpis.html", context)
 
 

@@ -123,6 +123,30 @@ def test_kpis_against_targets_with_the_cases_behind_them(client, lead, floor):
     assert [r[0] for r in rows[1:]] == [str(late.pk)]
 
 
+def test_kpi_values_are_shared_for_a_minute_but_a_new_target_shows_at_once(client, lead, floor, monkeypatch):
+    client.force_login(lead)
+    since = {"from": (floor["now"] - timedelta(days=1)).date().isoformat()}
+
+    def resolved_row():
+        page = client.get("/insights/kpis/", since).content.decode()
+        return page.split('data-kpi="resolved_per_day"')[1].split("</tr>")[0], page
+
+    before, page = resolved_row()
+    assert 'data-testid="computed-at"' in page
+    analyst = floor["done"][0].resolved_by
+    case = fx.CaseFactory(queue=floor["queue"], status="resolved", resolved_at=timezone.now(), resolved_by=analyst)
+    fx.CaseEventFactory(case=case, verb="resolved", from_status="in_review", to_status="resolved", actor=analyst,
+                        actor_kind="user", created_at=case.resolved_at)
+    rollup.rollup_hours(floor["now"] - timedelta(hours=3), timezone.now() + timedelta(hours=1))
+    client.post("/insights/kpis/resolved_per_day/target/", {"target": "1"})
+    after, _ = resolved_row()
+    assert "On target" in after  # the target and its status are read afresh
+    assert before.split("<td")[2] == after.split("<td")[2]  # the value is the one computed a moment ago
+    monkeypatch.setattr(kpis, "KPI_VALUES_CACHE_SECONDS", 0)
+    fresh, _ = resolved_row()
+    assert fresh.split("<td")[2] != before.split("<td")[2]
+
+
 def test_a_lead_sets_a_target_and_it_is_audited(client, lead, floor):
     client.force_login(lead)
     response = client.post("/insights/kpis/resolved_per_day/target/", {"target": "1", "next": "/insights/kpis/"})
