@@ -9,7 +9,6 @@ CSV export and the tests read the same structure.
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db.models import Avg, Count, F, Q, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
@@ -19,6 +18,7 @@ from appeals.models import Outcome as AppealOutcome
 from cases.models import Case, CaseStatus, Escalation, Priority, Queue
 from enforcement.models import ActionType, EnforcementAction
 from qa import selectors as qa
+from tsconsole.shared import shared_for
 
 from . import dsa
 from .filters import Filters
@@ -81,16 +81,14 @@ def queue_health(f: Filters, *, now=None) -> dict:
     queues = _queues(f)
     ids = [q.pk for q in queues]
     names = {q.pk: q.name for q in queues}
-    key = "insights:open-figures:" + ",".join(map(str, ids))
-    cached = cache.get(key) if now is None and OPEN_FIGURES_CACHE_SECONDS else None
-    if cached is not None:
-        now, per_queue = cached
+    if now is None:
+        def count():
+            counted_at = timezone.now()
+            return counted_at, _open_case_figures(ids, counted_at)
+
+        now, per_queue = shared_for("insights:open-figures:" + ",".join(map(str, ids)), OPEN_FIGURES_CACHE_SECONDS, count)
     else:
-        live = now is None
-        now = now or timezone.now()
         per_queue = _open_case_figures(ids, now)
-        if live and OPEN_FIGURES_CACHE_SECONDS:
-            cache.set(key, (now, per_queue), OPEN_FIGURES_CACHE_SECONDS)
 
     # the current rate: resolutions per hour over the last 24 hours
     day_ago = now - timedelta(hours=24)

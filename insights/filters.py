@@ -6,6 +6,7 @@ the API answers 400 in the one error shape; nothing falls back silently to anoth
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -14,11 +15,17 @@ from cases.models import Queue
 from enforcement.models import Policy
 from tsconsole.errors import InvalidInput
 from tsconsole.models import Team
+from tsconsole.shared import shared_for
 
 from .transparency import Period
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 400
+# Figures over a period (KPI values, team figures) are shared by everyone asking for the same filters
+# for this long (0: compute afresh): a month of them is a dozen aggregates over tens of thousands of
+# decisions, and repeat-offender handling walks the signal links of every account restricted.
+PERIOD_FIGURES_CACHE_SECONDS = 60
+FILTER_KEYS = ("from", "to", "queue", "team", "policy")
 
 
 def parse_instant(value: str, *, end: bool = False) -> datetime | None:
@@ -122,3 +129,11 @@ def hours_in(period: Period) -> list[datetime]:
 
 def as_date(value: datetime) -> date:
     return timezone.localtime(value, timezone.get_fixed_timezone(0)).date()
+
+
+def shared_period_figures(kind: str, params, compute) -> tuple[object, datetime]:
+    """(`compute()`, when it ran): from the shared cache when someone asked for the same `kind` of
+    figures with the same filters (`params`, as the page received them) in the last
+    PERIOD_FIGURES_CACHE_SECONDS. `kind` names the figures and whose they are."""
+    key = f"insights:{kind}:" + urlencode(sorted((k, (params.get(k) or "").strip()) for k in FILTER_KEYS))
+    return shared_for(key, PERIOD_FIGURES_CACHE_SECONDS, lambda: (compute(), timezone.now()))

@@ -14,15 +14,13 @@ the decision's policy.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Avg, Count, DurationField, Exists, F, OuterRef, Q, Sum, Value
 from django.urls import reverse
-from django.utils import timezone
 
 from appeals import selectors as appeals
 from appeals.models import AppellantKind
@@ -320,26 +318,6 @@ def values_for(f: Filters) -> dict[str, tuple]:
         **_appeal_and_qa_values(f, applied["n"]),
     }
     return values
-
-
-# KPI values are shared by the leads asking for the same filters for this long (0: compute afresh):
-# a week of them is a dozen aggregates, and repeat-offender handling alone walks the signal links of
-# every account restricted in the period (about 100 ms at 20,000 restrictions a week).
-KPI_VALUES_CACHE_SECONDS = 60
-FILTER_KEYS = ("from", "to", "queue", "team", "policy")
-
-
-def shared_values(f: Filters, params) -> tuple[dict[str, tuple], datetime]:
-    """`values_for(f)` and when they were computed: from the shared cache when someone asked for the
-    same filters (`params`, as the page received them) within KPI_VALUES_CACHE_SECONDS."""
-    key = "insights:kpi-values:" + urlencode(sorted((k, (params.get(k) or "").strip()) for k in FILTER_KEYS))
-    cached = cache.get(key) if KPI_VALUES_CACHE_SECONDS else None
-    if cached is not None:
-        return cached
-    computed = (values_for(f), timezone.now())
-    if KPI_VALUES_CACHE_SECONDS:
-        cache.set(key, computed, KPI_VALUES_CACHE_SECONDS)
-    return computed
 
 
 def compute(f: Filters, values: dict[str, tuple] | None = None) -> list[dict]:

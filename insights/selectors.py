@@ -3,13 +3,13 @@ the leads' home panel."""
 
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast
 
 from cases.models import Case, CaseStatus, Escalation
 from enforcement import selectors as enforcement_selectors
 from qa import selectors as qa_selectors
+from tsconsole.shared import shared_for
 
 from .models import StatementOfReasons
 
@@ -22,19 +22,15 @@ def backlog_clock_counts(now) -> dict:
     """How many unresolved cases fall due within the hour and how many are breached: one pass over
     the open cases (an index-only scan of case_open_cover), tens of milliseconds at tens of
     thousands of open cases, so kept in the shared cache for BACKLOG_CLOCKS_CACHE_SECONDS."""
-    key = "insights:backlog-clocks"
-    cached = cache.get(key) if BACKLOG_CLOCKS_CACHE_SECONDS else None
-    if cached is not None:
-        return cached
-    soon = now + timedelta(hours=1)
-    due = Q(resolution_due_at__gt=now, resolution_due_at__lte=soon) | Q(
-        first_touched_at__isnull=True, first_touch_due_at__gt=now, first_touch_due_at__lte=soon)
-    breached = Q(resolution_due_at__lte=now) | Q(first_touched_at__isnull=True, first_touch_due_at__lte=now)
-    counts = Case.objects.exclude(status=CaseStatus.RESOLVED).aggregate(
-        due_within_hour=Count("id", filter=due), breached=Count("id", filter=breached))
-    if BACKLOG_CLOCKS_CACHE_SECONDS:
-        cache.set(key, counts, BACKLOG_CLOCKS_CACHE_SECONDS)
-    return counts
+    def count():
+        soon = now + timedelta(hours=1)
+        due = Q(resolution_due_at__gt=now, resolution_due_at__lte=soon) | Q(
+            first_touched_at__isnull=True, first_touch_due_at__gt=now, first_touch_due_at__lte=soon)
+        breached = Q(resolution_due_at__lte=now) | Q(first_touched_at__isnull=True, first_touch_due_at__lte=now)
+        return Case.objects.exclude(status=CaseStatus.RESOLVED).aggregate(
+            due_within_hour=Count("id", filter=due), breached=Count("id", filter=breached))
+
+    return shared_for("insights:backlog-clocks", BACKLOG_CLOCKS_CACHE_SECONDS, count)
 
 
 def action_now_counts(*, now) -> dict:

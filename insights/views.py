@@ -21,7 +21,7 @@ from tsconsole.models import Team
 from tsconsole.roles import can, capability_required
 
 from . import charts, dashboards, exports, kpis, selectors, services
-from .filters import filters_from
+from .filters import filters_from, shared_period_figures
 from .models import ExportJob
 from .transparency import transparency_report
 
@@ -89,13 +89,14 @@ def team(request):
     context.update(tab="team", lead=lead)
     if f is None:
         return render(request, "insights/team.html", context, status=400)
-    data = dashboards.team(f, user=None if lead else request.user)
+    data, computed_at = shared_period_figures("team" if lead else f"team-of-{request.user.pk}", request.GET,
+                                              lambda: dashboards.team(f, user=None if lead else request.user))
     csv = _export_table(request, {k: data[k] for k in ("analysts", "states", "decisions", "escalations", "quality")},
                         "team")
     if csv is not None:
         return csv
     context.update(
-        data=data,
+        data=data, computed_at=computed_at,
         throughput_chart=charts.grouped_bars([(r[0], [r[1], r[2]]) for r in data["analysts"]["rows"]],
                                              series=["Resolved", "Weighted"], chart_id="throughput",
                                              title="Throughput"),
@@ -111,7 +112,7 @@ def kpi_list(request):
     context["tab"] = "kpis"
     if f is None:
         return render(request, "insights/kpis.html", context, status=400)
-    values, computed_at = kpis.shared_values(f, request.GET)
+    values, computed_at = shared_period_figures("kpi-values", request.GET, lambda: kpis.values_for(f))
     rows = kpis.compute(f, values)
     table = {"columns": ["KPI", "Value", "Unit", "Target", "Status"],
              "rows": [[r["kpi"].label, r["value"], r["kpi"].unit, r["target"], r["status"]] for r in rows]}

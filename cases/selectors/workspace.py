@@ -25,6 +25,7 @@ from tsconsole.errors import NotFound
 from tsconsole.models import Team, TeamMembership
 from tsconsole.reusable import ReusableQuery
 from tsconsole.roles import CAPABILITIES, can, user_roles
+from tsconsole.shared import shared_for
 
 from ..models import (
     Case,
@@ -187,33 +188,31 @@ def _breached_q(now) -> Q:
 
 
 def queue_counts(queue_ids: list[int], now) -> tuple[dict, object]:
-    """Per-queue counts over the unresolved cases of these queues: one aggregate query, kept in the
-    cache for QUEUE_COUNTS_CACHE_SECONDS. Tens of thousands of unresolved cases make the aggregate
-    cost tens of milliseconds; every analyst's queue page and its 30-second refresh share one
-    computation instead of each paying for it. Claiming never reads these counts."""
-    key = "cases:queue-counts:" + ",".join(map(str, sorted(queue_ids)))
-    cached = cache.get(key) if QUEUE_COUNTS_CACHE_SECONDS else None
-    if cached is not None:
-        return cached
-    waiting = Q(status=CaseStatus.OPEN, assignee__isnull=True)
-    rows = {
-        row["queue_id"]: row
-        for row in Case.objects.filter(queue_id__in=queue_ids).exclude(status=CaseStatus.RESOLVED)
-        .values("queue_id")
-        .annotate(
-            open_count=Count("id"),
-            unassigned=Count("id", filter=waiting),
-            oldest_unassigned=Min("opened_at", filter=waiting),
-            oldest_open=Min("opened_at"),
-            breached=Count("id", filter=_breached_q(now)),
-            breached_first_touch=Count("id", filter=Q(first_touched_at__isnull=True, first_touch_due_at__lte=now)),
-            breached_resolution=Count("id", filter=Q(resolution_due_at__lte=now)),
-            at_risk=Count("id", filter=_at_risk_q(queue_ids, now)),
-        ).order_by()
-    }
-    if QUEUE_COUNTS_CACHE_SECONDS:
-        cache.set(key, (rows, now), QUEUE_COUNTS_CACHE_SECONDS)
-    return rows, now
+    """Per-queue counts over the unresolved cases of these queues, and when they were counted: one
+    aggregate query, shared for QUEUE_COUNTS_CACHE_SECONDS. Tens of thousands of unresolved cases
+    make the aggregate cost tens of milliseconds; every analyst's queue page and its 30-second
+    refresh share one computation instead of each paying for it. Claiming never reads these counts."""
+
+    def count():
+        waiting = Q(status=CaseStatus.OPEN, assignee__isnull=True)
+        rows = {
+            row["queue_id"]: row
+            for row in Case.objects.filter(queue_id__in=queue_ids).exclude(status=CaseStatus.RESOLVED)
+            .values("queue_id")
+            .annotate(
+                open_count=Count("id"),
+                unassigned=Count("id", filter=waiting),
+                oldest_unassigned=Min("opened_at", filter=waiting),
+                oldest_open=Min("opened_at"),
+                breached=Count("id", filter=_breached_q(now)),
+                breached_first_touch=Count("id", filter=Q(first_touched_at__isnull=True, first_touch_due_at__lte=now)),
+                breached_resolution=Count("id", filter=Q(resolution_due_at__lte=now)),
+                at_risk=Count("id", filter=_at_risk_q(queue_ids, now)),
+            ).order_by()
+        }
+        return rows, now
+
+    return shared_for("cases:queue-counts:" + ",".join(map(str, sorted(queue_ids))), QUEUE_COUNTS_CACHE_SECONDS, count)
 
 
 def queue_summaries(user, *, now=None) -> list[dict]:

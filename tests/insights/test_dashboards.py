@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cases.models import Case
 from insights import dashboards, exports, kpis, rollup, services
+from insights import filters as insight_filters
 from insights.filters import filters_from
 from insights.models import ExportJob, KpiTarget
 from tests import factories as fx
@@ -108,6 +109,20 @@ def test_team_per_analyst_for_leads_and_own_figures_for_analysts(client, lead, a
     assert lead_own["analysts"]["rows"] == []
 
 
+def test_shared_team_figures_are_never_served_to_someone_else(client, lead, analyst, floor):
+    """The lead's team figures and each analyst's own are shared under different names: an analyst
+    never sees the figures a lead (or another analyst) had computed a moment before."""
+    colleague = fx.user_with_role("analyst", username="colleague")
+    client.force_login(lead)
+    lead_page = client.get("/insights/team/").content.decode()
+    assert "ana" in lead_page and 'data-testid="computed-at"' in lead_page
+    names = {}
+    for person in (colleague, analyst):
+        client.force_login(person)
+        names[person.username] = [row[0] for row in _csv(client.get("/insights/team/", {"export": "analysts"}))[1:]]
+    assert names == {"colleague": [], "ana": ["ana"]}
+
+
 def test_kpis_against_targets_with_the_cases_behind_them(client, lead, floor):
     client.force_login(lead)
     values = {r["key"]: r for r in kpis.compute(filters_from({"from": (floor["now"] - timedelta(days=1)).date().isoformat()}))}
@@ -142,7 +157,7 @@ def test_kpi_values_are_shared_for_a_minute_but_a_new_target_shows_at_once(clien
     after, _ = resolved_row()
     assert "On target" in after  # the target and its status are read afresh
     assert before.split("<td")[2] == after.split("<td")[2]  # the value is the one computed a moment ago
-    monkeypatch.setattr(kpis, "KPI_VALUES_CACHE_SECONDS", 0)
+    monkeypatch.setattr(insight_filters, "PERIOD_FIGURES_CACHE_SECONDS", 0)
     fresh, _ = resolved_row()
     assert fresh.split("<td")[2] != before.split("<td")[2]
 
