@@ -378,8 +378,10 @@ def _merge_subject(into: dict, subject: SubjectIn) -> None:
     into["signals"].extend(subject.signals)
 
 
-def _subjects(items: list[_Item], now) -> None:
-    """Upsert every subject and author of the batch, link account signals, and note ids and reach."""
+def _subjects(items: list[_Item], now) -> set[int]:
+    """Upsert every subject and author of the batch, link account signals, and note ids and reach.
+    Returns the ids of the subjects this batch stored for the first time."""
+    created: set[int] = set()
     accounts: dict[str, dict] = {}
     contents: dict[str, dict] = {}
     for item in items:
@@ -389,18 +391,19 @@ def _subjects(items: list[_Item], now) -> None:
         rows = accounts if subject.kind == Subject.Kind.ACCOUNT else contents
         _merge_subject(rows.setdefault(subject.external_id, {"signals": []}), subject)
         item.subject_key = (subject.kind, subject.external_id)
-    account_ids = store.upsert_subjects(Subject.Kind.ACCOUNT, accounts, now) if accounts else {}
+    account_ids = store.upsert_subjects(Subject.Kind.ACCOUNT, accounts, now, created) if accounts else {}
     ids = {(Subject.Kind.ACCOUNT, key): value for key, value in account_ids.items()}
     if contents:
         for row in contents.values():
             if "author_key" in row:
                 row["author_id"] = account_ids[row["author_key"]][0]
         ids.update({(Subject.Kind.CONTENT, key): value
-                    for key, value in store.upsert_subjects(Subject.Kind.CONTENT, contents, now).items()})
+                    for key, value in store.upsert_subjects(Subject.Kind.CONTENT, contents, now, created).items()})
     store.link_signals([(account_ids[ext][0], kind, signal_hash(kind, value))
                         for ext, row in accounts.items() for kind, value in row["signals"]], now)
     for item in items:
         item.subject_id, item.reach = ids[item.subject_key]
+    return created
 
 
 def _add(facts: PriorityFacts, ctx: IntakeContext, *, category_id: int, source: str, score, flagger) -> None:
@@ -430,9 +433,11 @@ def _new_case(group: list[_Item], ctx: IntakeContext, now) -> store.CaseRow:
         report_count=len(group), reporter_count=reporters, route=route.reason, opened=True)
 
 
-def _cases(by_subject: dict[int, list[_Item]], ctx: IntakeContext, now) -> dict[int, store.CaseRow]:
-    """Lock each subject's open case, or open one; returns {subject id: case} (new ones `opened`)."""
-    cases = store.lock_open_cases(list(by_subject))
+def _cases(by_subject: dict[int, list[_Item]], ctx: IntakeContext, now, *, new_subjects: set[int]) -> dict[int, store.CaseRow]:
+    """Lock each subject's open case, or open one; returns {subject id: case} (new ones `opened`).
+    A subject this transaction has just stored (`new_subjects`) has no case yet, nor can another
+    transaction give it one before this one commits: its case is opened without looking."""
+    cases = store.lock_open_cases([sid for sid in by_subject if sid not in new_subjects])
     pending = [sid for sid in by_subject if sid not in cases]
     for _round in range(5):
         if not pending:
@@ -452,11 +457,11 @@ def _cases(by_subject: dict[int, list[_Item]], ctx: IntakeContext, now) -> dict[
 
 
 def _write(items: list[_Item], *, ctx, actor, actor_id, now, outcomes) -> None:
-    _subjects(items, now)
+    new_subjects = _subjects(items, now)
     by_subject: dict[int, list[_Item]] = defaultdict(list)
     for item in items:
         by_subject[item.subject_id].append(item)
-    cases = _cases(by_subject, ctx, now)
+    cases = _cases(by_subject, ctx, now, new_subjects=new_subjects)
     for item in items:
         item.case = cases[item.subject_id]
         item.opened_case = item.case.opened

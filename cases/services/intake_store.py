@@ -60,13 +60,14 @@ KEEP_IF_BLANK = ["handle", "account_type", "content_type", "text", "url"]
 KEEP_IF_NULL = ["follower_count", "platform_created_at", "author_id"]
 
 
-def upsert_subjects(kind: str, rows: dict[str, dict], now) -> dict[str, tuple[int, int]]:
+def upsert_subjects(kind: str, rows: dict[str, dict], now, created: set | None = None) -> dict[str, tuple[int, int]]:
     """Insert or update the subjects of one kind; {external_id: (id, reach)} for every row.
 
     Reach is the account's followers, or the content author's. Rows go in key order (one lock order
     for concurrent batches), and a row is rewritten only when a sent value differs from the stored one.
     Rows that send `verified` set it and the others keep it (a NOT NULL boolean has no "not sent"
-    value), so a batch mixing both takes two statements.
+    value), so a batch mixing both takes two statements. The ids of the rows this statement inserted
+    (rather than found) are added to `created`.
     """
     distinct = "IS DISTINCT FROM"
     reach = "s.follower_count" if kind == Subject.Kind.ACCOUNT else "a.follower_count"
@@ -95,14 +96,17 @@ def upsert_subjects(kind: str, rows: dict[str, dict], now) -> dict[str, tuple[in
             # One round trip: the rows written come back from RETURNING, the unchanged ones from the
             # table. A row a concurrent transaction inserted after this statement's snapshot is in
             # neither; the lookup below catches it.
-            for sid, ext, followers in _fetch(
-                    f"WITH up AS ({upsert} RETURNING id, external_id, follower_count, author_id) "
-                    f"SELECT s.id, s.external_id, {reach} FROM up s LEFT JOIN {SUBJECT} a ON a.id = s.author_id "
+            # xmax = 0: the row version was written by the INSERT, not by the conflict's UPDATE.
+            for sid, ext, followers, inserted in _fetch(
+                    f"WITH up AS ({upsert} RETURNING id, external_id, follower_count, author_id, xmax = 0 AS inserted) "
+                    f"SELECT s.id, s.external_id, {reach}, s.inserted FROM up s LEFT JOIN {SUBJECT} a ON a.id = s.author_id "
                     f"UNION ALL "
-                    f"SELECT s.id, s.external_id, {reach} FROM {SUBJECT} s LEFT JOIN {SUBJECT} a ON a.id = s.author_id "
+                    f"SELECT s.id, s.external_id, {reach}, FALSE FROM {SUBJECT} s LEFT JOIN {SUBJECT} a ON a.id = s.author_id "
                     f"WHERE s.kind = %s AND s.external_id = ANY(%s) AND s.external_id NOT IN (SELECT external_id FROM up)",
                     [*params, kind, chunk]):
                 found[ext] = (sid, followers or 0)
+                if inserted and created is not None:
+                    created.add(sid)
     missing = [key for key in rows if key not in found]
     if missing:
         found.update(subject_ids(kind, missing))

@@ -144,6 +144,26 @@ def test_report_about_a_subject_with_an_open_case_joins_it(platform):
     assert events[1][1]["report_id"] == second.report_id
 
 
+def test_a_subject_stored_for_the_first_time_gets_its_case_without_a_lookup(platform, monkeypatch):
+    from cases.services import intake_store
+
+    looked_up = []
+    lock_open_cases = intake_store.lock_open_cases
+
+    def spy(subject_ids):
+        looked_up.extend(subject_ids)
+        return lock_open_cases(subject_ids)
+
+    monkeypatch.setattr(intake_store, "lock_open_cases", spy)
+    [first] = ingest(platform, rep("r1", subject=account("brand-new")))
+    assert first.status == "created" and first.case["status"] == "open" and looked_up == []
+    # a known subject's open case is looked up (and joined); a new one in the same batch is not
+    outcomes = ingest(platform, rep("r2", subject=account("brand-new")), rep("r3", subject=account("newer")))
+    assert outcomes[0].case["id"] == first.case["id"] and outcomes[1].case["id"] != first.case["id"]
+    assert looked_up == [Subject.objects.get(external_id="brand-new").pk]
+    assert Case.objects.filter(subject__external_id__in=["brand-new", "newer"]).count() == 2
+
+
 def test_resolved_case_means_a_new_case(platform):
     [first] = ingest(platform, rep("r1"))
     resolve(Case.objects.get(pk=first.case["id"]))
