@@ -56,6 +56,8 @@ class PreparedStatement:
 _seen_on: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 PREPARE_AFTER = 2  # a text run once (an odd batch size) is not worth a PREPARE round trip
 PREPARED_TEXTS_MAX = 64  # per connection; the least recently used is deallocated beyond it
+# A statement of a large batch (hundreds of rows) costs far more to run than to plan: sent as text.
+PREPARE_MAX_PARAMS = 200
 
 
 def execute_text(cursor, sql: str, params: list) -> None:
@@ -66,6 +68,9 @@ def execute_text(cursor, sql: str, params: list) -> None:
     running them; written with the same text for every batch of a size, they are planned once per
     connection. Parameter types come from where each one lands (a column, `= ANY(…)`, a cast).
     """
+    if len(params) > PREPARE_MAX_PARAMS:
+        cursor.execute(sql, params)
+        return
     connection.ensure_connection()
     seen = _seen_on.setdefault(connection.connection, {})
     entry = seen.pop(sql, None) or [0, None]  # [times run, prepared name]

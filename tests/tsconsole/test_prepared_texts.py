@@ -48,3 +48,12 @@ def test_each_connection_keeps_at_most_the_newest_texts(monkeypatch):
         assert _run(text, [2]) == [(2 * n,)]
         assert _run(text, [3]) == [(3 * n,)]
     assert len(_prepared_names() - before) <= 3
+
+
+def test_a_large_batchs_statement_is_sent_as_text():
+    before = _prepared_names()
+    many = ", ".join(["(%s)"] * (prepared.PREPARE_MAX_PARAMS + 1))
+    text = f"SELECT count(*) FROM (VALUES {many}) v(n)"
+    for _ in range(3):
+        assert _run(text, list(range(prepared.PREPARE_MAX_PARAMS + 1))) == [(prepared.PREPARE_MAX_PARAMS + 1,)]
+    assert _prepared_names() == before
