@@ -522,6 +522,9 @@ class Case(models.Model):
             models.Index(fields=["priority", "-id"], name="case_priority_sort"),
             models.Index(fields=["priority", "-id"], condition=~Q(status="resolved"), name="case_open_priority_sort"),
             models.Index(due_sort_key(), "id", name="case_due_sort"),
+            # one queue's cases, newest first (the case list filtered by queue): a small queue's newest
+            # fifty are otherwise found by walking back through every newer case of the others
+            models.Index(fields=["queue", "-id"], name="case_queue_newest"),
             # "asked to help": only the few cases on hold have a helper, so only they are indexed
             models.Index(fields=["held_for"], condition=Q(held_for__isnull=False), name="case_held_for"),
             models.Index(fields=["held_for_team"], condition=Q(held_for_team__isnull=False), name="case_held_for_team"),
