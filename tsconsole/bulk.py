@@ -1,6 +1,8 @@
 """Multi-row INSERTs without model instances, for the paths that write thousands of rows at once
 (intake batches, sweeps). Instantiating and preparing a model per row costs more than the insert."""
 
+from datetime import date, datetime
+
 
 def chunks(items: list, size: int):
     for start in range(0, len(items), size):
@@ -11,3 +13,34 @@ def values_sql(rows: list[tuple]) -> tuple[str, list]:
     """`(%s, …), (%s, …)` and the flat parameters of a multi-row VALUES list."""
     one = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
     return ", ".join([one] * len(rows)), [value for row in rows for value in row]
+
+
+def array_literal(values) -> str:
+    """A PostgreSQL array literal of `values`: {"a","b\\"c",NULL}. Every value is quoted (so the
+    string "NULL" stays a string); dates and times are written in ISO 8601."""
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+            continue
+        text = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+        parts.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(parts) + "}"
+
+
+def unnest_sql(types: list[str], rows: list[tuple]) -> tuple[str, list]:
+    """`SELECT * FROM unnest(%s::<type>[], …)` and one parameter per column: each column's values
+    as one array literal. Unlike a VALUES list (a placeholder per value) the statement's text is
+    the same for one row or five hundred, so it is prepared once per connection, and PostgreSQL
+    parses a few array literals instead of thousands of parameters."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(types)
+    return ("SELECT * FROM unnest(" + ", ".join(f"%s::{pg_type}[]" for pg_type in types) + ")",
+            [array_literal(column) for column in columns])
+
+
+def column_types(model, columns) -> list[str]:
+    """The database types of `model`'s `columns` (by column name), for `unnest_sql`."""
+    from django.db import connection
+
+    by_column = {field.column: field for field in model._meta.concrete_fields}
+    return [by_column[column].db_type(connection) for column in columns]

@@ -7,6 +7,7 @@ its own SELECT (the claim's data-modifying CTE) takes its INSERT head from `even
 its verb from `verb_value`. Nothing else writes the table.
 """
 
+import functools
 import json
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -14,7 +15,7 @@ from typing import NamedTuple
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from tsconsole.bulk import chunks, values_sql
+from tsconsole.bulk import chunks, column_types, unnest_sql
 from tsconsole.errors import NotFound
 from tsconsole.prepared import execute_text
 from tsconsole.roles import INTEGRATION, has_role
@@ -97,19 +98,24 @@ def event_insert_sql() -> str:
 
 
 def events_record(rows: Iterable[EventRow | tuple]) -> int:
-    """Append many events: one multi-row INSERT per EVENTS_PER_STATEMENT rows, no model instances.
+    """Append many events: one INSERT per EVENTS_PER_STATEMENT rows, no model instances.
     Call inside the transaction of the change. Returns how many were written."""
     rows = [EventRow(*row) for row in rows]
     head = event_insert_sql()
     for chunk in chunks(rows, EVENTS_PER_STATEMENT):
-        values, params = values_sql([
+        rows_sql, params = unnest_sql(_event_types(), [
             (row.case_id, row.actor_id, row.actor_kind, verb_value(row.verb), row.from_status, row.to_status,
              json.dumps(row.data or {}), row.created_at)
             for row in chunk
         ])
         with connection.cursor() as cursor:
-            execute_text(cursor, f"{head} VALUES {values}", params)  # most changes write one or two events
+            execute_text(cursor, f"{head} {rows_sql}", params)  # one text for any number of events: prepared
     return len(rows)
+
+
+@functools.cache
+def _event_types() -> list[str]:
+    return column_types(CaseEvent, EVENT_COLUMNS)
 
 
 def actor_kind(actor) -> str:

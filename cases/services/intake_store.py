@@ -1,9 +1,11 @@
 """The statements intake runs, each one for a whole batch (see `cases.services.intake` for the flow).
 
-Plain PostgreSQL: multi-row VALUES, `INSERT … ON CONFLICT … RETURNING`, `WITH v(…) AS (VALUES …)
-UPDATE … FROM v`, membership as `= ANY(array)` (one parameter, whatever the list's length) and casts
-where PostgreSQL would type a VALUES column from its literals. Rows are built as tuples rather than model instances: at a thousand reports per call the ORM's per-object work
-(expression trees for `bulk_update`, model `__init__`) costs more than the database does.
+Plain PostgreSQL: rows as one array per column (`INSERT … SELECT * FROM unnest(…)` and
+`WITH v AS (SELECT * FROM unnest(…)) UPDATE … FROM v`, see `tsconsole.bulk.unnest_sql`: one statement
+text for any batch size), `INSERT … ON CONFLICT … RETURNING`, and membership as `= ANY(array)`.
+Rows are built as tuples rather than model instances: at a thousand reports per call the ORM's
+per-object work (expression trees for `bulk_update`, model `__init__`) costs more than the
+database does.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from datetime import datetime
 
 from django.db import connection
 
-from tsconsole.bulk import chunks
-from tsconsole.bulk import values_sql as _rows
+from tsconsole.bulk import chunks, column_types, unnest_sql
 from tsconsole.prepared import execute_text
 
 from ..models import Case, Report, Signal, Subject, SubjectSignal
@@ -26,10 +27,6 @@ REPORT = Report._meta.db_table
 SIGNAL = Signal._meta.db_table
 SUBJECT_SIGNAL = SubjectSignal._meta.db_table
 CHUNK = 500  # rows per statement: keeps each statement's parameter list and plan small
-
-
-def _cast(pg_type: str) -> str:
-    return f"::{pg_type}"
 
 
 def _in(column: str, values: list) -> tuple[str, list]:
@@ -58,6 +55,7 @@ SUBJECT_COLUMNS = ["kind", "external_id", "handle", "follower_count", "verified"
 # Sent values replace stored ones; an empty string or NULL means "not sent" and keeps what is stored.
 KEEP_IF_BLANK = ["handle", "account_type", "content_type", "text", "url"]
 KEEP_IF_NULL = ["follower_count", "platform_created_at", "author_id"]
+SUBJECT_TYPES = column_types(Subject, SUBJECT_COLUMNS)
 
 
 def upsert_subjects(kind: str, rows: dict[str, dict], now, created: set | None = None) -> dict[str, tuple[int, int]]:
@@ -85,12 +83,12 @@ def upsert_subjects(kind: str, rows: dict[str, dict], now, created: set | None =
         assignments = ", ".join(f"{name} = {expr}" for name, expr in sets.items())
         stamp = now
         for chunk in _chunks(keys):
-            values, params = _rows([(
+            values, params = unnest_sql(SUBJECT_TYPES, [(
                 kind, key, r.get("handle", ""), r.get("follower_count"), r.get("verified", False),
                 r.get("account_type", ""), r.get("platform_created_at"), r.get("content_type", ""),
                 r.get("text", ""), r.get("url", ""), r.get("author_id"), stamp, stamp,
             ) for key in chunk for r in (rows[key],)])
-            upsert = (f"INSERT INTO {SUBJECT} ({', '.join(SUBJECT_COLUMNS)}) VALUES {values} "
+            upsert = (f"INSERT INTO {SUBJECT} ({', '.join(SUBJECT_COLUMNS)}) {values} "
                       f"ON CONFLICT (kind, external_id) DO UPDATE SET {assignments}, "
                       f"updated_at = excluded.updated_at WHERE {changed}")
             # One round trip: the rows written come back from RETURNING, the unchanged ones from the
@@ -133,8 +131,9 @@ def link_signals(links: list[tuple[int, str, str]], now) -> None:
         return
     stamp = now
     for chunk in _chunks(wanted):
-        values, params = _rows([(kind, value_hash, stamp) for kind, value_hash in chunk])
-        _run(f"INSERT INTO {SIGNAL} (kind, value_hash, first_seen_at) VALUES {values} "
+        values, params = unnest_sql(column_types(Signal, ["kind", "value_hash", "first_seen_at"]),
+                                    [(kind, value_hash, stamp) for kind, value_hash in chunk])
+        _run(f"INSERT INTO {SIGNAL} (kind, value_hash, first_seen_at) {values} "
              f"ON CONFLICT (kind, value_hash) DO NOTHING", params)
     ids = {}
     for chunk in _chunks(wanted, 1000):
@@ -145,8 +144,9 @@ def link_signals(links: list[tuple[int, str, str]], now) -> None:
             ids[(kind, value_hash)] = sid
     pairs = sorted({(subject_id, ids[(kind, value_hash)]) for subject_id, kind, value_hash in links})
     for chunk in _chunks(pairs):
-        values, params = _rows([(subject_id, signal_id, stamp) for subject_id, signal_id in chunk])
-        _run(f"INSERT INTO {SUBJECT_SIGNAL} (subject_id, signal_id, first_seen_at) VALUES {values} "
+        values, params = unnest_sql(["bigint", "bigint", "timestamp with time zone"],
+                                    [(subject_id, signal_id, stamp) for subject_id, signal_id in chunk])
+        _run(f"INSERT INTO {SUBJECT_SIGNAL} (subject_id, signal_id, first_seen_at) {values} "
              f"ON CONFLICT (subject_id, signal_id) DO NOTHING", params)
 
 
@@ -204,20 +204,21 @@ def lock_open_cases(subject_ids: list[int]) -> dict[int, CaseRow]:
 CASE_COLUMNS = ["subject_id", "queue_id", "category_id", "status", "priority", "priority_reasons",
                 "first_touch_due_at", "resolution_due_at", "sla_paused_seconds", "hold_reason", "resolution",
                 "resolution_reason", "report_count", "reporter_count", "opened_at", "updated_at"]
+CASE_TYPES = column_types(Case, CASE_COLUMNS)
 
 
 def insert_cases(cases: list[CaseRow]) -> dict[int, int]:
     """Insert open cases unless their subject has one already: {subject_id: new case id}."""
     inserted = {}
     for chunk in _chunks(cases):
-        values, params = _rows([(
+        values, params = unnest_sql(CASE_TYPES, [(
             c.subject_id, c.queue_id, c.category_id, c.status, c.priority, json.dumps(c.priority_reasons),
             c.first_touch_due_at, c.resolution_due_at, 0, "", "", "", c.report_count, c.reporter_count,
             c.opened_at, c.updated_at,
         ) for c in chunk])
         # The conflict target is the partial unique index one_open_case_per_subject.
         for case_id, subject_id in _fetch(
-                f"INSERT INTO {CASE} ({', '.join(CASE_COLUMNS)}) VALUES {values} "
+                f"INSERT INTO {CASE} ({', '.join(CASE_COLUMNS)}) {values} "
                 f"ON CONFLICT (subject_id) WHERE (NOT (status = 'resolved') AND kind = 'report') "
                 f"DO NOTHING RETURNING id, subject_id",
                 params):
@@ -234,22 +235,22 @@ def delete_cases(case_ids: list[int]) -> None:
 def update_case_counts(rows: list[tuple[int, int, int]], now) -> None:
     """(case id, report_count, reporter_count) for each case."""
     for chunk in _chunks(rows):
-        values, params = _rows([(cid, n, reporters) for cid, n, reporters in chunk])
-        _run(f"WITH v(id, n, reporters) AS (VALUES {values}) "
-             f"UPDATE {CASE} SET report_count = v.n{_cast('int')}, reporter_count = v.reporters{_cast('int')}, "
-             f"updated_at = %s FROM v WHERE {CASE}.id = v.id{_cast('bigint')}", [*params, now])
+        values, params = unnest_sql(["bigint", "integer", "integer"], [(cid, n, reporters) for cid, n, reporters in chunk])
+        _run(f"WITH v(id, n, reporters) AS ({values}) "
+             f"UPDATE {CASE} SET report_count = v.n, reporter_count = v.reporters, "
+             f"updated_at = %s FROM v WHERE {CASE}.id = v.id", [*params, now])
 
 
 def update_case_priority(cases: list[CaseRow]) -> None:
     """Priority, reasons and due times of each case, as set on the objects."""
     for chunk in _chunks(cases):
-        values, params = _rows([(c.pk, c.priority, json.dumps(c.priority_reasons), c.first_touch_due_at,
-                                 c.resolution_due_at) for c in chunk])
-        _run(f"WITH v(id, priority, reasons, first_due, resolution_due) AS (VALUES {values}) "
-             f"UPDATE {CASE} SET priority = v.priority{_cast('smallint')}, priority_reasons = v.reasons{_cast('jsonb')}, "
-             f"first_touch_due_at = v.first_due{_cast('timestamptz')}, "
-             f"resolution_due_at = v.resolution_due{_cast('timestamptz')} "
-             f"FROM v WHERE {CASE}.id = v.id{_cast('bigint')}", params)
+        values, params = unnest_sql(
+            ["bigint", "smallint", "jsonb", "timestamp with time zone", "timestamp with time zone"],
+            [(c.pk, c.priority, json.dumps(c.priority_reasons), c.first_touch_due_at, c.resolution_due_at) for c in chunk])
+        _run(f"WITH v(id, priority, reasons, first_due, resolution_due) AS ({values}) "
+             f"UPDATE {CASE} SET priority = v.priority, priority_reasons = v.reasons, "
+             f"first_touch_due_at = v.first_due, resolution_due_at = v.resolution_due "
+             f"FROM v WHERE {CASE}.id = v.id", params)
 
 
 # --------------------------------------------------------------------------- reports
@@ -258,15 +259,16 @@ REPORT_COLUMNS = ["source", "external_id", "subject_id", "case_id", "category_id
                   "classifier_label", "classifier_score", "language", "territory", "explanation", "exact_location",
                   "notifier_name", "notifier_email", "good_faith_statement", "trusted_flagger_id", "submitted_by_id",
                   "received_at", "created_at"]
+REPORT_TYPES = column_types(Report, REPORT_COLUMNS)
 
 
 def insert_reports(rows: list[tuple]) -> dict[tuple[str, str], int]:
     """Insert reports (tuples in REPORT_COLUMNS order) unless stored already: {(source, external_id): id}."""
     inserted = {}
     for chunk in _chunks(rows):
-        values, params = _rows(chunk)
+        values, params = unnest_sql(REPORT_TYPES, chunk)
         for rid, source, ext in _fetch(
-                f"INSERT INTO {REPORT} ({', '.join(REPORT_COLUMNS)}) VALUES {values} "
+                f"INSERT INTO {REPORT} ({', '.join(REPORT_COLUMNS)}) {values} "
                 f"ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id", params):
             inserted[(source, ext)] = rid
     return inserted

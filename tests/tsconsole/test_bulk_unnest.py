@@ -1,0 +1,41 @@
+"""Rows written as one array per column (tsconsole.bulk.unnest_sql) come back exactly as sent,
+whatever the text holds."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+
+from tsconsole.bulk import unnest_sql
+
+pytestmark = pytest.mark.django_db
+
+AWKWARD = ['plain', '', 'NULL', 'null', 'a "quoted" word', 'back\\slash\\', '{braces}, commas', "it's",
+           'line\nbreak\ttab', '  padded  ', 'ünïcødé ✓ 🚩', '\\"', '"', ',', '{', '}']
+
+
+def _round_trip(types, rows):
+    sql, params = unnest_sql(types, rows)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def test_text_comes_back_exactly_as_sent():
+    rows = [(text, None if i % 3 == 0 else i, i % 2 == 0) for i, text in enumerate(AWKWARD)]
+    assert _round_trip(["text", "bigint", "boolean"], rows) == rows
+
+
+def test_times_numbers_json_and_nulls():
+    moment = datetime(2026, 12, 3, 8, 30, 15, 123456, tzinfo=UTC)
+    data = {"reason": 'said "hi" \\ {x}', "n": [1, 2]}
+    rows = [(moment, 0.125, json.dumps(data), None), (None, None, json.dumps({}), "x")]
+    got = _round_trip(["timestamp with time zone", "double precision", "jsonb", "varchar(8)"], rows)
+    got = [(a, b, json.loads(c), d) for a, b, c, d in got]  # Django leaves jsonb as text on a raw cursor
+    assert got == [(moment, 0.125, data, None), (None, None, {}, "x")]
+
+
+def test_one_statement_text_for_any_number_of_rows():
+    assert unnest_sql(["text"], [("a",)])[0] == unnest_sql(["text"], [("a",), ("b",)])[0]
+    assert _round_trip(["text"], []) == []
