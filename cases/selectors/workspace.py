@@ -108,16 +108,24 @@ def queue_access_sql(user, alias: str) -> str:
 
 
 def case_access_q(user) -> Q:
-    """Q over Case: the cases `user` may open."""
+    """Q over Case: the cases `user` may open. Built once per user object (a request's user): a
+    list page filters both its rows and their count with it."""
+    built = getattr(user, "_tsconsole_case_access", None)
+    if built is not None:
+        return built
     if not user.is_authenticated or not can(user, "case.view"):
-        return Q(pk__in=[])
-    if can(user, "queue.work_all"):
-        return Q()
-    queues = Queue.objects.filter(queue_access_q(user)).values("pk")
-    return (
-        Q(queue_id__in=queues) | Q(assignee_id=user.pk) | Q(held_for_id=user.pk)
-        | Q(held_for_team_id__in=_user_team_ids(user))
-    )
+        built = Q(pk__in=[])
+    elif can(user, "queue.work_all"):
+        built = Q()
+    else:
+        queues = Queue.objects.filter(queue_access_q(user)).values("pk")
+        built = (
+            Q(queue_id__in=queues) | Q(assignee_id=user.pk) | Q(held_for_id=user.pk)
+            | Q(held_for_team_id__in=_user_team_ids(user))
+        )
+    if user.is_authenticated:
+        user._tsconsole_case_access = built
+    return built
 
 
 def queues_workable(user):
