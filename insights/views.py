@@ -181,9 +181,9 @@ def transparency(request):
         params = {"from": f.period.start.isoformat(), "to": f.period.end.isoformat()}
         total = selectors.statement_status(f.period)["total"]
         return _export_or_job(request, "statements", params, total, "statements-of-reasons.csv")
-    report = transparency_report(f.period)
+    report, computed_at = shared_period_figures("transparency", request.GET, lambda: transparency_report(f.period))
     context.update(
-        report=report, sor=selectors.statement_status(f.period), invalid=selectors.invalid_statements(f.period),
+        report=report, computed_at=computed_at, sor=selectors.statement_status(f.period), invalid=selectors.invalid_statements(f.period),
         api_query=f"from={f.period.start.isoformat()}&to={f.period.end.isoformat()}".replace("+", "%2B"),
         type_chart=charts.bars([(t["label"], t["count"]) for t in report["actions"]["by_type"]],
                                chart_id="actions-by-type", title="Restrictions by type"),

@@ -67,6 +67,18 @@ def test_report_api_json_and_csv(api_as, lead, fixture_world):
     assert "actions,total,Restrictions applied,4" in lines
 
 
+def test_a_periods_report_is_shared_for_a_minute(api_as, lead, fixture_world, monkeypatch):
+    from insights import filters
+
+    client = api_as(lead)
+    march = {"from": "2026-03-01", "to": "2026-03-31"}
+    assert client.get("/api/v1/insights/transparency-report/", march).json()["actions"]["total"] == 4
+    applied_action("suspension", at=T0 + timedelta(days=5))  # a decision applied in March after the first look
+    assert client.get("/api/v1/insights/transparency-report/", march).json()["actions"]["total"] == 4
+    monkeypatch.setattr(filters, "PERIOD_FIGURES_CACHE_SECONDS", 0)
+    assert client.get("/api/v1/insights/transparency-report/", march).json()["actions"]["total"] == 5
+
+
 def test_report_api_refuses_a_bad_period(api_as, lead):
     response = api_as(lead).get("/api/v1/insights/transparency-report/", {"from": "March", "to": "2026-03-31"})
     assert response.status_code == 400
