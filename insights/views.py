@@ -154,7 +154,9 @@ def kpi_cases(request, key):
     page = cases.order_by("-id")
     if after.isdigit():
         page = page.filter(id__lt=int(after))
-    rows = list(page.select_related("queue", "category", "resolved_by")[: CASE_PAGE + 1])
+    rows = list(page.select_related("queue", "category", "resolved_by").only(
+        "id", "priority", "status", "opened_at", "resolved_at", "queue__name", "category__name",
+        "resolved_by__username")[: CASE_PAGE + 1])
     context.update(cases=rows[:CASE_PAGE], more=len(rows) > CASE_PAGE,
                    next_after=rows[CASE_PAGE - 1].pk if len(rows) > CASE_PAGE else None)
     return render(request, "insights/kpi_cases.html", context)
