@@ -294,6 +294,7 @@ def test_the_home_queue_panel_shows_the_queue_pages_counts(lead, floor):
     row = next(r for r in case_selectors.queue_open_summary(lead) if r["queue"].slug == "general-q")
     assert (row["open_count"], row["unassigned"]) == (3, 3)
     assert row["oldest"] == floor["breached"].opened_at  # opened 30 hours ago, the oldest open case
+    assert row["counted_at"] <= timezone.now()
 
 
 def test_open_backlog_counts_read_the_open_case_index(lead, floor):
