@@ -88,6 +88,22 @@ def test_bulk_results_in_request_order_valid_items_committed(client):
     assert set(Report.objects.values_list("external_id", flat=True)) == {"b-1", "b-3"}
 
 
+AWKWARD_TEXT = ['a "quoted" word', "back\\slash\\", "{braces}, commas", "NULL", "", "line\nbreak", "ünïcødé ✓"]
+
+
+def test_whatever_a_report_says_is_stored_exactly(client):
+    """Rows go to the database as one array literal per column: quotes, backslashes, braces, commas,
+    the word NULL and empty text must all come back as sent, alone or in a list."""
+    items = [report(f"awk-{i}", description=text, subject={
+        "kind": "content", "external_id": f"awk-post-{i}", "content_type": "post", "text": text or "x",
+        "author": {"external_id": f"awk-{i}", "handle": f"h{i}"}}) for i, text in enumerate(AWKWARD_TEXT)]
+    assert client.post(URL, items[0], format="json").status_code == 201
+    assert client.post(URL, items[1:], format="json").status_code == 207
+    for i, text in enumerate(AWKWARD_TEXT):
+        stored = Report.objects.select_related("subject").get(external_id=f"awk-{i}")
+        assert (stored.description, stored.subject.text) == (text, text or "x")
+
+
 def test_bulk_replay_creates_nothing(client):
     items = [report(f"b-{i}", subject={"kind": "account", "external_id": f"acct-{i % 3}"}) for i in range(10)]
     first = client.post(URL, items, format="json").json()
