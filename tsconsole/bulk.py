@@ -1,6 +1,7 @@
 """Multi-row INSERTs without model instances, for the paths that write thousands of rows at once
 (intake batches, sweeps). Instantiating and preparing a model per row costs more than the insert."""
 
+import re
 from datetime import date, datetime
 
 
@@ -39,8 +40,10 @@ def unnest_sql(types: list[str], rows: list[tuple]) -> tuple[str, list]:
 
 
 def column_types(model, columns) -> list[str]:
-    """The database types of `model`'s `columns` (by column name), for `unnest_sql`."""
+    """The database types of `model`'s `columns` (by column name), for `unnest_sql`, without their
+    length: an explicit cast to varchar(64) would cut a longer value short without a word, where
+    storing it into the column refuses it."""
     from django.db import connection
 
     by_column = {field.column: field for field in model._meta.concrete_fields}
-    return [by_column[column].db_type(connection) for column in columns]
+    return [re.sub(r"\(\d+(,\s*\d+)?\)", "", by_column[column].db_type(connection)) for column in columns]

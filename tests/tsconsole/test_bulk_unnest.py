@@ -39,3 +39,18 @@ def test_times_numbers_json_and_nulls():
 def test_one_statement_text_for_any_number_of_rows():
     assert unnest_sql(["text"], [("a",)])[0] == unnest_sql(["text"], [("a",), ("b",)])[0]
     assert _round_trip(["text"], []) == []
+
+
+def test_a_value_too_long_for_its_column_is_refused_not_cut_short():
+    from django.db import DataError, transaction
+
+    from cases.models import Signal
+    from tsconsole.bulk import column_types
+
+    types = column_types(Signal, ["kind", "value_hash", "first_seen_at"])
+    assert "(" not in "".join(types)
+    too_long = "x" * (Signal._meta.get_field("value_hash").max_length + 1)
+    sql, params = unnest_sql(types, [("email_hash", too_long, datetime.now(UTC))])
+    with pytest.raises(DataError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {Signal._meta.db_table} (kind, value_hash, first_seen_at) {sql}", params)
+    assert not Signal.objects.filter(value_hash__startswith="xxxx").exists()
