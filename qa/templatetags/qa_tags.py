@@ -1,14 +1,11 @@
 """QA template filters and the QA queue's table rows."""
 
-import html
-
 from django import template
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from enforcement.models import ActionType
+from tsconsole.rows import around_id, local, text
 
 from ..models import SampleStatus
 
@@ -27,27 +24,17 @@ def action_labels(types) -> str:
 # The QA queue's tables, written in Python: a page of fifty samples (with, for a lead, an assignment
 # form on each due one) cost the queue most of its time as template loops.
 
-def _day(value) -> str:
-    # the template's |date:"Y-m-d": the reader's local date
-    return timezone.localtime(value).strftime("%Y-%m-%d") if value else ""
-
-
-def _around_id(name: str) -> tuple[str, str]:
-    """What comes before and after a sample's id in the url `name` (reversed once per page)."""
-    before, after = reverse(name, args=[987654321]).split("987654321")
-    return before, after
-
-
+_DAY = "%Y-%m-%d"  # the template's |date:"Y-m-d"
 _OVERDUE = ' <span class="pill bad">overdue</span>'
 
 
 @register.simple_tag
 def due_sample_rows(samples, now) -> str:
     """Rows of the samples due for the reader: sample, case, category, due date (overdue marked)."""
-    before, after = _around_id("qa-sample")
+    before, after = around_id("qa-sample")
     return mark_safe("".join(
         f'<tr><td><a href="{before}{s.pk}{after}" data-testid="due-sample">Sample {s.pk}</a></td><td>#{s.case_id}</td>'
-        f'<td>{html.escape(s.case.category.name)}</td><td>{_day(s.due_at)}'
+        f'<td>{text(s.case.category.name)}</td><td>{local(s.due_at, _DAY)}'
         f'{_OVERDUE if s.due_at < now else ""}</td></tr>'
         for s in samples))
 
@@ -58,18 +45,18 @@ def sample_rows(context, samples, lead, reviewer_options) -> str:
     sample; a reviewer sees the rule only once the sample is reviewed."""
     if not samples:
         return mark_safe('<tr><td colspan="7" class="muted">No samples.</td></tr>')
-    (page, page_end), (assign, assign_end) = _around_id("qa-sample"), _around_id("qa-sample-assign")
-    csrf = html.escape(str(context.get("csrf_token", "")))
+    (page, page_end), (assign, assign_end) = around_id("qa-sample"), around_id("qa-sample-assign")
+    csrf = text(context.get("csrf_token", ""))
     options = conditional_escape(reviewer_options)  # the view's options are marked safe; anything else is text
     statuses = dict(SampleStatus.choices)
     rows = []
     for s in samples:
-        analyst = f"<td>{html.escape(s.analyst.get_username())}</td>" if lead else ""
+        analyst = f"<td>{text(s.analyst.get_username())}</td>" if lead else ""
         if lead or s.status == SampleStatus.REVIEWED:
-            rule = html.escape(s.rule.name) if s.rule_id else ""
+            rule = text(s.rule.name) if s.rule_id else ""
         else:
             rule = '<span class="muted">hidden until reviewed</span>'
-        reviewer = (html.escape(s.reviewer.get_username()) if s.reviewer_id
+        reviewer = (text(s.reviewer.get_username()) if s.reviewer_id
                     else '<span class="pill warn">unassigned</span>')
         form = ""
         if lead and s.status == SampleStatus.DUE:
@@ -79,5 +66,5 @@ def sample_rows(context, samples, lead, reviewer_options) -> str:
                     f'<button type="submit">Assign</button></form>')
         rows.append(f'<tr><td><a href="{page}{s.pk}{page_end}">Sample {s.pk}</a></td><td>#{s.case_id}</td>{analyst}'
                     f'<td>{rule}</td><td>{reviewer} {form}</td>'
-                    f'<td>{html.escape(statuses.get(s.status, s.status))}</td><td>{_day(s.due_at)}</td></tr>')
+                    f'<td>{text(statuses.get(s.status, s.status))}</td><td>{local(s.due_at, _DAY)}</td></tr>')
     return mark_safe("".join(rows))
