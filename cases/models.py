@@ -525,6 +525,10 @@ class Case(models.Model):
             # one queue's cases, newest first (the case list filtered by queue): a small queue's newest
             # fifty are otherwise found by walking back through every newer case of the others
             models.Index(fields=["queue", "-id"], name="case_queue_newest"),
+            # resolved cases, newest first (the case list filtered to resolved ones): the newest cases
+            # are mostly still open, and the primary key walked back through all of them first.
+            # Intake opens cases, so it never writes to this index.
+            models.Index(fields=["-id"], condition=Q(status="resolved"), name="case_resolved_newest"),
             # "asked to help": only the few cases on hold have a helper, so only they are indexed
             models.Index(fields=["held_for"], condition=Q(held_for__isnull=False), name="case_held_for"),
             models.Index(fields=["held_for_team"], condition=Q(held_for_team__isnull=False), name="case_held_for_team"),

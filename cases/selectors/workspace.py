@@ -847,10 +847,15 @@ def _after_cursor(keys, cursor: str) -> Q | None:
 
 
 def case_list(user, filterset_qs, *, before_id=None, sort: str = "-id", cursor: str = "",
-              limit: int = LIST_PAGE_SIZE):
+              limit: int = LIST_PAGE_SIZE, statuses=()):
     """A page of the (filtered) case list in one of CASE_SORTS, keyset-paginated on the sort's
-    columns: (rows, cursor of the next page or None)."""
+    columns: (rows, cursor of the next page or None). `statuses` are the statuses the filter keeps
+    (empty: all)."""
     keys = CASE_SORTS.get(sort) or CASE_SORTS["-id"]
+    if set(statuses) == {CaseStatus.RESOLVED} and keys[0][0] == "due_key":
+        # Every resolved case has the same due key, so the due order among them is their id order;
+        # read that from the primary key rather than walk the due index past every unresolved case.
+        keys = [("id", keys[0][1])]
     qs = (filterset_qs.filter(case_access_q(user)).select_related("subject", "queue", "category", "assignee")
           .only(*CASE_ROW_FIELDS))
     if any(field == "due_key" for field, _ in keys):

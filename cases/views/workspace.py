@@ -399,7 +399,8 @@ def case_list(request):
     filterset = CaseFilter(params, queryset=selectors.case_queryset(), request=request)
     rows, next_before, count = [], None, None
     if filterset.is_valid():
-        rows, next_before = selectors.case_list(request.user, filterset.qs, sort=sort, cursor=cursor)
+        rows, next_before = selectors.case_list(request.user, filterset.qs, sort=sort, cursor=cursor,
+                                                statuses=filterset.form.cleaned_data.get("status") or ())
         count = selectors.case_count(request.user, filterset.qs)
     context = {
         "filter": filterset, "cases": rows, "next_before": next_before, "query": params.urlencode(),

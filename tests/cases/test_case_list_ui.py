@@ -161,3 +161,28 @@ def test_the_due_sort_puts_the_backlog_by_due_time_before_resolved_cases(client,
     client.force_login(analyst)
     assert _ids(client, sort="due")[0] == [sooner.pk, later.pk, no_due.pk, resolved_long_ago.pk]
     assert _ids(client, sort="-due")[0] == [resolved_long_ago.pk, no_due.pk, later.pk, sooner.pk]
+
+
+def test_resolved_cases_sorted_by_due_come_in_id_order_page_by_page(client, analyst, monkeypatch):
+    """Resolved cases all share the due key, so their due order is their id order; the list reads
+    it from the primary key and pages through it the same way."""
+    from cases.models import CaseStatus
+    from cases.selectors import workspace
+
+    monkeypatch.setitem(workspace.case_list.__kwdefaults__, "limit", 2)
+    queue = QueueFactory(slug="listq")
+    now = timezone.now()
+    resolved = [CaseFactory(queue=queue, status=CaseStatus.RESOLVED, resolved_at=now,
+                            resolution_due_at=now - timedelta(days=n)) for n in range(5)]
+    CaseFactory(queue=queue, resolution_due_at=now)  # unresolved: filtered out
+    client.force_login(analyst)
+    for sort in ("due", "-due"):
+        seen, cursor = [], ""
+        while True:
+            ids, response = _ids(client, sort=sort, status=CaseStatus.RESOLVED, **({"before": cursor} if cursor else {}))
+            seen += ids
+            cursor = response.context["next_before"]
+            if not cursor:
+                break
+        expected = sorted((c.pk for c in resolved), reverse=sort == "-due")
+        assert seen == expected, sort
