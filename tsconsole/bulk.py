@@ -20,12 +20,29 @@ def array_literal(values) -> str:
     """A PostgreSQL array literal of `values`: {"a","b\\"c",NULL}. Every value is quoted (so the
     string "NULL" stays a string); dates and times are written in ISO 8601."""
     parts = []
+    append = parts.append
+    written: dict = {}  # a batch repeats its timestamps (now, a due time) row after row: write each once
     for value in values:
         if value is None:
-            parts.append("NULL")
+            append("NULL")
             continue
-        text = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
-        parts.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        kind = type(value)
+        if kind is str:
+            text = value
+        elif kind is int:
+            append(f'"{value}"')
+            continue
+        elif kind is datetime or kind is date:
+            text = written.get(value)
+            if text is None:
+                text = written[value] = value.isoformat()
+            append(f'"{text}"')
+            continue
+        else:
+            text = value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+        if '"' in text or "\\" in text:
+            text = text.replace("\\", "\\\\").replace('"', '\\"')
+        append(f'"{text}"')
     return "{" + ",".join(parts) + "}"
 
 

@@ -54,3 +54,22 @@ def test_a_value_too_long_for_its_column_is_refused_not_cut_short():
     with pytest.raises(DataError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {Signal._meta.db_table} (kind, value_hash, first_seen_at) {sql}", params)
     assert not Signal.objects.filter(value_hash__startswith="xxxx").exists()
+
+
+def test_repeated_times_dates_choices_and_decimals():
+    """A batch repeats its timestamps row after row (each is written once); the same instant in two
+    offsets, dates, choice members and decimals all come back as sent."""
+    from datetime import date, timedelta, timezone
+    from decimal import Decimal
+
+    from cases.models import CaseStatus
+
+    moment = datetime(2026, 12, 3, 8, 30, tzinfo=UTC)
+    elsewhere = moment.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    rows = [(moment, date(2026, 2, 28), CaseStatus.OPEN, Decimal("12.50"), True),
+            (elsewhere, date(2026, 2, 28), CaseStatus.RESOLVED, Decimal("-0.01"), False),
+            (moment, None, CaseStatus.OPEN, None, None)]
+    got = _round_trip(["timestamp with time zone", "date", "text", "numeric", "boolean"], rows)
+    assert got == [(moment, date(2026, 2, 28), "open", Decimal("12.50"), True),
+                   (moment, date(2026, 2, 28), "resolved", Decimal("-0.01"), False),
+                   (moment, None, "open", None, None)]
