@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from enforcement.models import ActionType
 from tsconsole.errors import InvalidInput, NotFound
-from tsconsole.roles import Can, can
+from tsconsole.roles import Can
 
 from . import sampling, selectors, services
 from .models import CalibrationSession, Outcome, RuleKind, SampleStatus
@@ -170,12 +170,11 @@ def _valid(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
-def _sample_row(sample, user) -> dict:
-    # The rule that drew a sample hints at the decision ("terminations…"): reviewers see it after.
-    shown = sample.status == SampleStatus.REVIEWED or can(user, "qa.manage")
-    return {"id": sample.pk, "case": sample.case_id, "rule": sample.rule.name if shown else None, "status": sample.status,
-            "reviewer": sample.reviewer.get_username() if sample.reviewer_id else None,
-            "due_at": sample.due_at, "created_at": sample.created_at}
+def _sample_row(sample) -> dict:
+    """A sample's list fields, as the selector blinded them (a `SampleRow` of sample_list, or the
+    sample of sample_for): `rule_name` is None while the reader may not see the rule."""
+    return {"id": sample.pk, "case": sample.case_id, "rule": sample.rule_name, "status": sample.status,
+            "reviewer": sample.reviewer_name, "due_at": sample.due_at, "created_at": sample.created_at}
 
 
 def _original(sample) -> dict:
@@ -203,13 +202,14 @@ def _sample_or_404(request, pk):
 
 
 class SampleList(APIView):
-    """Samples: a reviewer's own; every sample for leads. Newest first, keyset-paginated by `before`."""
+    """Samples: a reviewer's own (the rule only once reviewed, never the analyst); every sample for
+    leads. Newest first, keyset-paginated by `before`."""
 
     permission_classes = [Can("qa.review")]
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=SampleStatus.values), OpenApiParameter("before", int),
-                    OpenApiParameter("analyst", str), OpenApiParameter("policy", str), OpenApiParameter("queue", str)],
+                    OpenApiParameter("analyst", str, description="Leads only: a reviewer's list ignores it."), OpenApiParameter("policy", str), OpenApiParameter("queue", str)],
         responses={200: SampleOutSerializer(many=True)},
     )
     def get(self, request):
@@ -220,9 +220,9 @@ class SampleList(APIView):
         if params.get("status") and params["status"] not in SampleStatus.values:
             raise InvalidInput("Unknown status.", field_errors={"status": [f"One of {', '.join(SampleStatus.values)}."]})
         page = selectors.sample_list(
-            request.user, status=params.get("status", ""), analyst=params.get("analyst", "") if can(request.user, "qa.manage") else "",
-            policy=params.get("policy", ""), queue=params.get("queue", ""), before_id=int(before) if before else None)
-        response = Response([_sample_row(s, request.user) for s in page["samples"]])
+            request.user, status=params.get("status", ""), analyst=params.get("analyst", ""), policy=params.get("policy", ""),
+            queue=params.get("queue", ""), before_id=int(before) if before else None)
+        response = Response([_sample_row(s) for s in page["samples"]])
         if page["next_before"]:
             response["Link"] = f'<?before={page["next_before"]}>; rel="next"'
         return response
@@ -239,7 +239,7 @@ class SampleDetail(APIView):
         reviewed = sample.status == SampleStatus.REVIEWED
         form = selectors.review_form_data(sample)
         body = {
-            **_sample_row(sample, request.user),
+            **_sample_row(sample),
             "blinded_case": BlindCaseSerializer(selectors.blinded_case(sample)).data,
             "rubric": CriterionSerializer(form["criteria"], many=True).data,
             "original": _original(sample) if reviewed else None,

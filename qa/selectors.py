@@ -3,13 +3,17 @@ when deciding — reports, subject, history, linked accounts, evidence and notes
 decision — from the rows themselves, and never reads the decision (its actions, rationale,
 statement, the case's resolution) or who made it (note authors, evidence capturers, assignee).
 `revealed` is the only reader of the original decision, and views call it only for a reviewed
-sample.
+sample. The sample list and a single sample carry the rule that drew a sample to a reviewer only
+once they have reviewed it, and the list never carries the analyst to a reviewer (`_rule_shown`,
+`SampleRow`): what a page, the API or an export receives is already blinded.
 """
 
 from collections import Counter
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery
+from django.db.models import Case as SqlCase
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery, When
 from django.utils import timezone
 
 from cases.models import Case, Evidence, Note, Report, Subject
@@ -33,6 +37,7 @@ from .models import (
     Rubric,
     Sample,
     SampleStatus,
+    SamplingRule,
 )
 from .services import original_decision, rubric_criteria_for_category
 
@@ -46,7 +51,7 @@ BLIND_HISTORY = 20
 
 def samples_for(user):
     """Samples the user may open: their own as reviewer; every sample for leads."""
-    qs = Sample.objects.select_related("case__category", "case__queue", "rule", "reviewer")
+    qs = Sample.objects.select_related("case__category", "case__queue", "reviewer")
     if can(user, "qa.manage"):
         return qs
     if can(user, "qa.review"):
@@ -54,12 +59,26 @@ def samples_for(user):
     return qs.none()
 
 
+def _rule_shown(lead: bool):
+    """The name of the rule that drew a sample, as its reader may see it. The rule hints at the
+    decision ("terminations…"), so a reviewer gets it only for a reviewed sample, and it is read
+    only then (a subquery per reviewed row, not a join): NULL otherwise. A lead always gets it."""
+    if lead:
+        return F("rule__name")
+    rule_name = SamplingRule.objects.filter(pk=OuterRef("rule_id")).order_by().values("name")[:1]
+    return SqlCase(When(status=SampleStatus.REVIEWED, then=Subquery(rule_name)))
+
+
 # The sample's own columns the QA pages read (the blinded page, its reveal, heartbeat and evidence).
 _SAMPLE_PAGE_COLUMNS = ("id", "decision_ref", "case", "analyst", "approver", "reviewer", "decided_at", "status", "due_at")
 
 
 def sample_for(user, sample_id: int) -> Sample | None:
-    return samples_for(user).filter(pk=sample_id).first()
+    """The sample with its case, if the user may open it, with what the sample list shows of it:
+    `rule_name`, its rule as the user may see it (see _rule_shown; the rule itself is not loaded),
+    and `reviewer_name`."""
+    return samples_for(user).annotate(rule_name=_rule_shown(can(user, "qa.manage")),
+                                      reviewer_name=F("reviewer__username")).filter(pk=sample_id).first()
 
 
 def sample_page_for(user, sample_id: int) -> Sample | None:
@@ -98,20 +117,35 @@ def home_panel(user, *, now=None) -> dict:
     return data
 
 
+@dataclass(frozen=True, slots=True)
+class SampleRow:
+    """A sample as the sample list gives it to its reader: already blinded. `rule_name` is None
+    while the rule is withheld (a reviewer's sample not yet reviewed; a sample always has a rule),
+    `analyst_name` is None for everyone but a lead, `reviewer_name` None while unassigned."""
+
+    pk: int
+    case_id: int
+    status: str
+    due_at: datetime
+    created_at: datetime
+    reviewer_name: str | None
+    rule_name: str | None
+    analyst_name: str | None = None
+
+
 _LIST_FILTERS = {"status": "status", "analyst": "analyst__username", "policy": "action__policy__slug",
                  "queue": "case__queue__slug", "before_id": "pk__lt"}
+_LIST_COLUMNS = ("id", "case_id", "status", "due_at", "created_at", "reviewer__username")
 
 
 def _sample_page(lead: bool, present: tuple, limit: int, **values):
-    # The list shows ids, rule, people, status and due date: join and read only those (50 rows of
-    # seven joined models were most of the QA queue's time at a million samples).
-    qs = Sample.objects.select_related("rule", "reviewer", "analyst").only(
-        "id", "case_id", "status", "due_at", "created_at", "rule", "rule__name", "reviewer", "reviewer__username",
-        "analyst", "analyst__username")
-    if not lead:
-        qs = qs.filter(reviewer_id=values["reviewer_id"])
-    qs = qs.filter(**{_LIST_FILTERS[name]: values[name] for name in present})
-    return qs.order_by("-id")[:limit + 1]
+    # The list shows ids, rule, people, status and due date: read only those, as plain values (50 rows
+    # of seven joined models were most of the QA queue's time at a million samples). A reviewer's
+    # statement reads no analyst and, for a sample not yet reviewed, no rule (_rule_shown).
+    shown = {"rule_name": _rule_shown(lead), **({"analyst_name": F("analyst__username")} if lead else {})}
+    qs = Sample.objects.all() if lead else Sample.objects.filter(reviewer_id=values["reviewer_id"])
+    qs = qs.filter(**{_LIST_FILTERS[name]: values[name] for name in present}).annotate(**shown)
+    return qs.order_by("-id").values_list(*_LIST_COLUMNS, *shown)[:limit + 1]
 
 
 # One statement per combination of filters in use, compiled once (the queue is every reviewer's home).
@@ -120,18 +154,21 @@ _sample_pages = ReusableQuery("qa_sample_page", _sample_page)
 
 def sample_list(user, *, status: str = "", analyst: str = "", policy: str = "", queue: str = "",
                 before_id: int | None = None, limit: int = PAGE_SIZE) -> dict:
-    """A keyset page of samples (newest first), filtered; leads see all, reviewers their own."""
+    """A keyset page of samples (newest first) as `SampleRow`s, filtered; leads see all, with the
+    analyst and the rule; reviewers their own, with the rule once reviewed and no analyst (nor a
+    filter by analyst, which would tell it as well)."""
     if not can(user, "qa.review"):
         return {"samples": [], "next_before": None}
     lead = can(user, "qa.manage")
     if before_id is not None and before_id > BIGINT_MAX:
         before_id = None  # every sample is before it
-    given = {"status": status, "analyst": analyst, "policy": policy, "queue": queue, "before_id": before_id}
+    given = {"status": status, "analyst": analyst if lead else "", "policy": policy, "queue": queue,
+             "before_id": before_id}
     values = {name: value for name, value in given.items() if value}
     present = tuple(sorted(values))
     if not lead:
         values["reviewer_id"] = user.pk
-    rows = _sample_pages(lead, present, limit, **values)
+    rows = [SampleRow(*row) for row in _sample_pages(lead, present, limit, **values)]
     return {"samples": rows[:limit], "next_before": rows[limit - 1].pk if len(rows) > limit else None}
 
 

@@ -41,8 +41,9 @@ def due_sample_rows(samples, now) -> str:
 
 @register.simple_tag(takes_context=True)
 def sample_rows(context, samples, lead, reviewer_options) -> str:
-    """Rows of the sample list: a lead sees the analyst, the rule and a form to assign each due
-    sample; a reviewer sees the rule only once the sample is reviewed."""
+    """Rows of the sample list (`qa.selectors.SampleRow`s), drawn as the selector blinded them: a
+    withheld rule reads "hidden until reviewed". A lead's table has the analyst column and a form to
+    assign each due sample."""
     if not samples:
         return mark_safe('<tr><td colspan="7" class="muted">No samples.</td></tr>')
     (page, page_end), (assign, assign_end) = around_id("qa-sample"), around_id("qa-sample-assign")
@@ -51,13 +52,9 @@ def sample_rows(context, samples, lead, reviewer_options) -> str:
     statuses = dict(SampleStatus.choices)
     rows = []
     for s in samples:
-        analyst = f"<td>{text(s.analyst.get_username())}</td>" if lead else ""
-        if lead or s.status == SampleStatus.REVIEWED:
-            rule = text(s.rule.name) if s.rule_id else ""
-        else:
-            rule = '<span class="muted">hidden until reviewed</span>'
-        reviewer = (text(s.reviewer.get_username()) if s.reviewer_id
-                    else '<span class="pill warn">unassigned</span>')
+        analyst = f"<td>{text(s.analyst_name)}</td>" if lead else ""
+        rule = text(s.rule_name) if s.rule_name is not None else '<span class="muted">hidden until reviewed</span>'
+        reviewer = text(s.reviewer_name) if s.reviewer_name is not None else '<span class="pill warn">unassigned</span>'
         form = ""
         if lead and s.status == SampleStatus.DUE:
             form = (f'<form method="post" action="{assign}{s.pk}{assign_end}" class="inline">'

@@ -11,6 +11,7 @@ from django.utils import timezone
 from cases.models import CaseEvent, Evidence, Note
 from qa import sampling, services
 from qa.models import Audit, Feedback, Outcome, Sample
+from qa.selectors import sample_list
 from tests.factories import EvidenceFactory, NoteFactory, ReportFactory
 from tsconsole import roles
 from tsconsole.errors import Conflict, InvalidInput, NotAllowed
@@ -286,6 +287,7 @@ def test_the_review_page_of_a_sensitive_case_counts_exposure_for_its_reviewer_on
 
 
 def test_the_sample_list_filters_and_pages_for_reviewers_and_leads(make_user, reviewers, decide, rule, queue):
+    from cases.models import Case
     from qa.selectors import sample_list, samples_due
     from tests.factories import QueueFactory
 
@@ -301,13 +303,72 @@ def test_the_sample_list_filters_and_pages_for_reviewers_and_leads(make_user, re
     page = sample_list(lead, limit=4)
     assert [s.pk for s in page["samples"]] == [s.pk for s in everyone[:4]] and page["next_before"] == everyone[3].pk
     assert [s.pk for s in sample_list(lead, before_id=page["next_before"])["samples"]] == [s.pk for s in everyone[4:]]
-    assert {s.analyst.username for s in sample_list(lead, analyst="an1")["samples"]} == {"an1"}
-    assert [s.case.queue.slug for s in sample_list(lead, queue="other-queue")["samples"]] == ["other-queue"]
+    assert {s.analyst_name for s in sample_list(lead, analyst="an1")["samples"]} == {"an1"}
+    assert [s.case_id for s in sample_list(lead, queue="other-queue")["samples"]] == list(
+        Case.objects.filter(queue=other_queue).values_list("pk", flat=True))
     assert len(sample_list(lead, policy="qa-policy", status="due")["samples"]) == 6
     assert sample_list(lead, status="reviewed")["samples"] == []
     mine = sample_list(reviewers[0])["samples"]
-    assert mine and {s.reviewer_id for s in mine} == {reviewers[0].pk}
+    assert mine and {s.reviewer_name for s in mine} == {"qa0"}
     assert [s.pk for s in samples_due(reviewers[0])] == [
         s.pk for s in Sample.objects.filter(reviewer=reviewers[0], status="due").order_by("due_at", "id")]
     assert sample_list(analysts[0]) == {"samples": [], "next_before": None}
     assert len(sample_list(lead, before_id=10**30)["samples"]) == 6  # beyond any id: the first page
+
+
+# The rule that drew a sample hints at the decision, and the analyst is whose decision it is: the
+# list a reviewer receives (page, API, anything else) does not carry them, not just the page's rows.
+
+
+def test_a_reviewers_sample_list_does_not_carry_the_rule_of_an_unreviewed_sample(sampled, reviewer):
+    (row,) = sample_list(reviewer)["samples"]
+    assert (row.pk, row.status, row.rule_name) == (sampled.pk, "due", None)
+    assert not hasattr(row, "rule")  # a row, not a sample that could load its rule
+
+
+def test_a_reviewers_sample_list_carries_the_rule_once_reviewed(sampled, reviewer):
+    services.sample_review(sample=sampled.pk, decision=_review()["decision"], scores=GOOD, actor=reviewer)
+    (row,) = sample_list(reviewer)["samples"]
+    assert (row.status, row.rule_name) == ("reviewed", sampled.rule.name)
+
+
+def test_a_reviewers_sample_list_carries_no_analyst_before_or_after_review(sampled, reviewer):
+    assert [(row.analyst_name, hasattr(row, "analyst")) for row in sample_list(reviewer)["samples"]] == [(None, False)]
+    services.sample_review(sample=sampled.pk, decision=_review()["decision"], scores=GOOD, actor=reviewer)
+    assert [row.analyst_name for row in sample_list(reviewer)["samples"]] == [None]
+
+
+def test_a_reviewers_list_reads_no_analyst_and_the_rule_only_of_a_reviewed_sample(reviewer):
+    from qa.selectors import _sample_page
+
+    sql = str(_sample_page(False, ("status",), 50, reviewer_id=reviewer.pk, status="due").query)
+    assert "analyst" not in sql
+    assert 'JOIN "qa_samplingrule"' not in sql and 'CASE WHEN "qa_sample"."status" = reviewed THEN (SELECT' in sql
+
+
+def test_a_reviewer_cannot_tell_whose_decision_a_sample_is_by_filtering_on_the_analyst(api_as, client, sampled, reviewer):
+    for analyst in ("zeddecider", "someone-else"):
+        assert [row.pk for row in sample_list(reviewer, analyst=analyst)["samples"]] == [sampled.pk]
+        assert [s["id"] for s in api_as(reviewer).get(reverse("api-qa-samples"), {"analyst": analyst}).json()] == [sampled.pk]
+    client.force_login(reviewer)
+    queue = client.get(reverse("qa-queue"), {"analyst": "someone-else"}).content.decode()
+    assert queue.count(f">Sample {sampled.pk}</a>") == 2  # due for them, and in their list
+
+
+def test_a_leads_sample_list_carries_the_rule_and_the_analyst(sampled, make_user):
+    (row,) = sample_list(make_user(roles.LEAD, username="leader"))["samples"]
+    assert (row.status, row.rule_name, row.analyst_name, row.reviewer_name) == ("due", sampled.rule.name, "zeddecider", "quill")
+
+
+def test_the_sample_api_gives_a_reviewer_the_rule_once_reviewed_and_a_lead_always(api_as, sampled, reviewer, make_user):
+    lead = make_user(roles.LEAD, username="leader")
+
+    def rules(user):
+        listed = api_as(user).get(reverse("api-qa-samples")).json()
+        return [s["rule"] for s in listed], api_as(user).get(reverse("api-qa-sample", args=[sampled.pk])).json()["rule"]
+
+    name = sampled.rule.name
+    assert rules(reviewer) == ([None], None)
+    assert rules(lead) == ([name], name)
+    assert api_as(reviewer).post(reverse("api-qa-sample-review", args=[sampled.pk]), _review(), format="json").status_code == 201
+    assert rules(reviewer) == ([name], name)
