@@ -203,7 +203,11 @@ class SubjectStatusSerializer(serializers.Serializer):
                                       help_text="Appeals against decisions on this subject, newest first.")
     kind = serializers.CharField()
     external_id = serializers.CharField()
-    restrictions = RestrictionSerializer(many=True)
+    restrictions = RestrictionSerializer(
+        many=True, help_text=f"Active actions on the subject, newest first; at most "
+                             f"{selectors.SUBJECT_STATUS_MAX_RESTRICTIONS}.")
+    restrictions_truncated = serializers.BooleanField(
+        help_text="True when the subject has more active actions than the list holds (the oldest are left out).")
     strikes = serializers.IntegerField(help_text="Counting strikes of the account answering for the subject.")
     strikes_by_policy = serializers.DictField(child=serializers.IntegerField())
     strike_account = serializers.CharField(allow_null=True, help_text="The account (itself, or the content's author).")

@@ -287,7 +287,8 @@ class EnforcementAction(models.Model):
 
     decision_ref = models.UUIDField(default=uuid.uuid4, db_index=True)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="enforcement_actions")
-    target = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="enforcement_actions")
+    # indexed by action_target_status and action_target_applied, which both lead with it
+    target = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="enforcement_actions", db_index=False)
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="actions")
     policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="actions")
     action_type = models.CharField(max_length=24, choices=ActionType.choices)
@@ -336,6 +337,9 @@ class EnforcementAction(models.Model):
             # the approvals page and the home count read only pending ones
             models.Index(fields=["created_at", "id"], condition=Q(status="pending_approval"), name="action_pending"),
             models.Index(fields=["target", "status"], name="action_target_status"),
+            # a subject's newest actions (the support lookup, the subject status API): read a page from
+            # here rather than sort every action of an account that has thousands
+            models.Index(fields=["target", "-applied_at", "-id"], name="action_target_applied"),
             models.Index(fields=["case", "created_at"], name="action_case_created"),
             # transparency reports and KPIs read the actions that took effect in a period
             models.Index(fields=["applied_at"], condition=Q(applied_at__isnull=False), name="action_applied"),

@@ -40,6 +40,7 @@ APPROVALS_PAGE_SIZE = 25
 LOOKUP_MAX_SUBJECTS = 10
 MIN_APPEAL_WINDOW_MONTHS = 6
 LOOKUP_MAX_OUTCOMES = 100
+SUBJECT_STATUS_MAX_RESTRICTIONS = 100
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -390,6 +391,11 @@ def _outcome(row: dict, now) -> dict:
     }
 
 
+_LOOKUP_COLUMNS = ("id", "decision_ref", "target_id", "target__kind", "target__external_id", "target__content_type",
+                   "target__author_id", "action_type", "applied_at", "duration", "ends_at", "status", "reversed_at",
+                   "statement", "policy_version__rule_text")
+
+
 def support_lookup(query: str, *, kind: str = "", now=None) -> list[dict]:
     """Subjects matching an external id or handle, each with its enforcement outcomes (and, for an
     account, those on content it authored). Only outcome columns are read."""
@@ -404,18 +410,17 @@ def support_lookup(query: str, *, kind: str = "", now=None) -> list[dict]:
         return []
     ids = [s["id"] for s in subjects]
     account_ids = [s["id"] for s in subjects if s["kind"] == Subject.Kind.ACCOUNT]
-    rows = list(
-        EnforcementAction.objects.filter(
-            Q(target_id__in=ids) | Q(target_id__in=Subject.objects.filter(author_id__in=account_ids).values("id")),
-            status__in=OUTCOME_STATUSES,
-        )
-        .order_by("-applied_at", "-id")
-        .values(
-            "id", "decision_ref", "target_id", "target__kind", "target__external_id", "target__content_type", "target__author_id",
-            "action_type", "applied_at", "duration", "ends_at", "status", "reversed_at", "statement",
-            "policy_version__rule_text",
-        )[:LOOKUP_MAX_OUTCOMES]
-    )
+    outcomes = EnforcementAction.objects.filter(status__in=OUTCOME_STATUSES).values(*_LOOKUP_COLUMNS)
+    newest = ("-applied_at", "-id")
+    # The newest outcomes of each subject, and of the content its accounts wrote, each read from the
+    # (target, applied_at) index and stopped at the page size, then merged: as one statement over
+    # all of them, an account with a million actions had every one read and sorted.
+    parts = [outcomes.filter(target_id=subject_id).order_by(*newest)[:LOOKUP_MAX_OUTCOMES] for subject_id in ids]
+    if account_ids:
+        authored = Subject.objects.filter(author_id__in=account_ids).values("id")
+        parts.append(outcomes.filter(target_id__in=authored).order_by(*newest)[:LOOKUP_MAX_OUTCOMES])
+    rows = list(parts[0].union(*parts[1:], all=True).order_by(*newest)[:LOOKUP_MAX_OUTCOMES]) if len(parts) > 1 \
+        else list(parts[0])
     by_subject: dict[int, list] = {s["id"]: [] for s in subjects}
     for row in rows:
         if row["target__kind"] == Subject.Kind.ACCOUNT:
@@ -454,11 +459,13 @@ def subject_status(kind: str, external_id: str, *, now=None) -> dict | None:
     subject = Subject.objects.filter(kind=kind, external_id=external_id).select_related("author").first()
     if subject is None:
         return None
+    # Newest first and at most SUBJECT_STATUS_MAX_RESTRICTIONS of them (an account can carry thousands
+    # of active actions), read from the (target, applied_at) index; `restrictions_truncated` tells.
     restrictions = list(
         EnforcementAction.objects.filter(target=subject, status=ActionStatus.ACTIVE)
         .exclude(action_type=ActionType.NO_VIOLATION)
-        .order_by("applied_at", "id")
-        .values("id", "action_type", "applied_at", "ends_at", "decision_ref", "policy__slug")
+        .order_by("-applied_at", "-id")
+        .values("id", "action_type", "applied_at", "ends_at", "decision_ref", "policy__slug")[:SUBJECT_STATUS_MAX_RESTRICTIONS + 1]
     )
     account = responsible_account(subject)
     summary = strike_summary(account, now=now)
@@ -472,8 +479,9 @@ def subject_status(kind: str, external_id: str, *, now=None) -> dict | None:
                 "action_id": r["id"], "type": r["action_type"], "policy": r["policy__slug"],
                 "applied_at": r["applied_at"], "ends_at": r["ends_at"], "decision": str(r["decision_ref"]),
             }
-            for r in restrictions
+            for r in restrictions[:SUBJECT_STATUS_MAX_RESTRICTIONS]
         ],
+        "restrictions_truncated": len(restrictions) > SUBJECT_STATUS_MAX_RESTRICTIONS,
         "strikes": summary["total"],
         "strikes_by_policy": summary["by_policy"],
         "strike_account": account.external_id if account is not None else None,

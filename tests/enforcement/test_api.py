@@ -150,6 +150,7 @@ def test_subject_status_lists_active_restrictions_and_strikes(api_as, integratio
                          actions=[{"type": "remove_content"}, {"type": "feature_restriction", "duration_hours": 24}])
     EnforcementActionFactory(target=account, case__subject=account, status=ActionStatus.REVERSED)
     client = api_as(integration)
+    client.get(reverse("api-subject-status", args=["account", account.external_id]))  # prepares its statements
     with django_assert_max_num_queries(5):  # + the subject's appeals (appeals' subject_status facts)
         response = client.get(reverse("api-subject-status", args=["account", account.external_id]))
     assert response.status_code == 200
@@ -164,6 +165,26 @@ def test_subject_status_lists_active_restrictions_and_strikes(api_as, integratio
     services.actions_expire(now=timezone.now() + timedelta(days=2))
     later = client.get(reverse("api-subject-status", args=["account", account.external_id])).json()
     assert later["restrictions"] == [] and later["strikes"] == 2
+
+
+def test_subject_status_lists_the_newest_restrictions_and_says_when_there_are_more(api_as, integration, monkeypatch):
+    from enforcement import selectors
+
+    monkeypatch.setattr(selectors, "SUBJECT_STATUS_MAX_RESTRICTIONS", 3)
+    account = AccountFactory(external_id="acct-many")
+    now = timezone.now()
+    actions = [EnforcementActionFactory(target=account, case__subject=account, action_type="feature_restriction",
+                                        applied_at=now - timedelta(days=n)) for n in range(3)]
+    url = reverse("api-subject-status", args=["account", account.external_id])
+    body = api_as(integration).get(url).json()
+    assert [r["action_id"] for r in body["restrictions"]] == [a.pk for a in actions]  # newest first
+    assert body["restrictions_truncated"] is False
+    oldest = EnforcementActionFactory(target=account, case__subject=account, action_type="suspension",
+                                      applied_at=now - timedelta(days=30))
+    body = api_as(integration).get(url).json()
+    assert [r["action_id"] for r in body["restrictions"]] == [a.pk for a in actions]
+    assert oldest.pk not in [r["action_id"] for r in body["restrictions"]]
+    assert body["restrictions_truncated"] is True
 
 
 def test_subject_status_errors(api_as, integration):

@@ -145,3 +145,27 @@ def test_other_roles_cannot_open_the_lookup(client, make_user):
     for role in ("analyst", "qa_reviewer", "integration"):
         client.force_login(make_user(role, username=f"{role}-x"))
         assert client.get(reverse("support-lookup"), {"q": "x"}).status_code == 403
+
+
+def test_an_account_with_many_outcomes_shows_the_newest_of_its_own_and_its_contents_merged(monkeypatch):
+    """Each subject's outcomes and its accounts' content outcomes are read newest first, a page each,
+    and merged by date: the page holds the newest across all of them."""
+    from enforcement.models import EnforcementAction
+    from tests.factories import EnforcementActionFactory
+
+    monkeypatch.setattr(selectors, "LOOKUP_MAX_OUTCOMES", 3)
+    account = AccountFactory(external_id="acct-busy")
+    post = ContentFactory(external_id="post-busy", author=account)
+    now = timezone.now()
+    own = [EnforcementActionFactory(target=account, case__subject=account, applied_at=now - timedelta(hours=h))
+           for h in (1, 3, 5, 7, 9)]
+    on_post = [EnforcementActionFactory(target=post, case__subject=post, action_type="remove_content",
+                                        applied_at=now - timedelta(hours=h)) for h in (2, 4)]
+    EnforcementActionFactory(target=AccountFactory(external_id="acct-other"), applied_at=now)  # someone else's
+    found = selectors.support_lookup("acct-busy", now=now)
+    assert len(found) == 1
+    dates = [o["date"] for o in found[0]["outcomes"]]
+    newest = sorted([*own, *on_post], key=lambda a: a.applied_at, reverse=True)[:3]
+    assert dates == [a.applied_at for a in newest]
+    assert [o["target"] for o in found[0]["outcomes"]] == ["the account", "post post-busy", "the account"]
+    assert EnforcementAction.objects.count() == 8
