@@ -25,7 +25,15 @@ from django.urls import reverse
 from appeals import selectors as appeals
 from appeals.models import AppellantKind
 from appeals.models import Outcome as AppealOutcome
-from cases.models import Case, CaseStatus, Escalation, EscalationSeverity, SubjectSignal
+from cases.models import (
+    COMMON_SIGNAL_ACCOUNTS,
+    Case,
+    CaseStatus,
+    Escalation,
+    EscalationSeverity,
+    SubjectSignal,
+    accounts_sharing,
+)
 from enforcement.models import ActionStatus, ActionType, EnforcementAction
 from qa import selectors as qa
 
@@ -151,7 +159,8 @@ def _repeat_offender_sets(f: Filters):
     actioned = EnforcementAction.objects.filter(target=OuterRef("subject"), action_type__in=dsa.RESTRICTIONS,
                                                 status__in=dsa.APPLIED_STATUSES)
     linked = SubjectSignal.objects.filter(signal__subject_links__subject=OuterRef("target")).exclude(
-        subject=OuterRef("target"))
+        subject=OuterRef("target")).alias(sharing=accounts_sharing(F("signal_id"))).filter(
+        sharing__lte=COMMON_SIGNAL_ACCOUNTS)  # a signal too common to link by links no one
     accounts = _applied(f).filter(target__kind="account")
     with_links = accounts.filter(Exists(linked))
     gaps = accounts.filter(Exists(linked.filter(~Exists(actioned))))
@@ -165,7 +174,8 @@ def _repeat_offender_counts(f: Filters) -> tuple[int, int]:
     restricted (one more), each looked up with `= ANY(array)` so that no step joins against the
     whole signal-link table (hash joins over every link, twice, were most of the KPI page).
     Only accounts carry signals (intake links them to accounts alone), so the targets are not joined
-    to their subjects to keep the accounts: a target without signal links adds nothing here."""
+    to their subjects to keep the accounts: a target without signal links adds nothing here. A signal
+    too common to link by (cases.models.COMMON_SIGNAL_ACCOUNTS) links no one, as on the case page."""
     targets, params = _applied(f).order_by().values("target_id").distinct().query.sql_with_params()
     signals, actions = SubjectSignal._meta.db_table, EnforcementAction._meta.db_table
     sql = f"""
@@ -174,9 +184,14 @@ def _repeat_offender_counts(f: Filters) -> tuple[int, int]:
             SELECT subject_id AS target_id, signal_id FROM {signals}
             WHERE subject_id = ANY(ARRAY(SELECT target_id FROM targets))
         ),
-        others AS MATERIALIZED (
+        reached AS MATERIALIZED (
             SELECT signal_id, subject_id FROM {signals}
             WHERE signal_id = ANY(ARRAY(SELECT DISTINCT signal_id FROM mine))
+        ),
+        others AS MATERIALIZED (
+            SELECT signal_id, subject_id FROM (
+                SELECT signal_id, subject_id, count(*) OVER (PARTITION BY signal_id) AS sharing FROM reached
+            ) counted WHERE sharing <= {COMMON_SIGNAL_ACCOUNTS}
         ),
         links AS MATERIALIZED (
             SELECT DISTINCT m.target_id, o.subject_id AS linked_id

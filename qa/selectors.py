@@ -311,8 +311,7 @@ def blinded_case(sample: Sample) -> dict:
     history = _blind_history(subject, case_id=case.pk, cutoff=cutoff)
     signals = subject_signals(subject)
     linked = []
-    # An account links to another through a signal they share: none is shared by more than it, none links.
-    for link in linked_accounts(subject) if any(s["accounts"] > 1 for s in signals) else []:
+    for link in linked_accounts(subject, signals=signals):
         before = [c for c in link["cases"] if c.opened_at <= cutoff and c.pk != case.pk]
         linked.append({
             "account": link["account"], "shared_kinds": link["shared_kinds"], "cases": len(before),

@@ -155,6 +155,18 @@ class SubjectSignalFactory(factory.django.DjangoModelFactory):
     signal = factory.SubFactory(SignalFactory)
 
 
+def common_signal(*accounts, kind=cm.Signal.Kind.IP) -> cm.Signal:
+    """A signal the given accounts carry along with so many others (a carrier's NAT address) that it
+    is too common to link accounts by (cases.models.COMMON_SIGNAL_ACCOUNTS)."""
+    signal = SignalFactory(kind=kind)
+    crowd = cm.Subject.objects.bulk_create(
+        cm.Subject(kind=cm.Subject.Kind.ACCOUNT, external_id=f"crowd-{signal.pk}-{n}")
+        for n in range(cm.COMMON_SIGNAL_ACCOUNTS + 1 - len(accounts)))
+    cm.SubjectSignal.objects.bulk_create(cm.SubjectSignal(subject=account, signal=signal)
+                                         for account in [*accounts, *crowd])
+    return signal
+
+
 class QueueFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = cm.Queue

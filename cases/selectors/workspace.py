@@ -16,7 +16,7 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -28,6 +28,7 @@ from tsconsole.roles import CAPABILITIES, can, user_roles
 from tsconsole.shared import shared_for
 
 from ..models import (
+    COMMON_SIGNAL_ACCOUNTS,
     Case,
     CaseEvent,
     CaseKind,
@@ -46,6 +47,7 @@ from ..models import (
     Subject,
     SubjectSignal,
     Tag,
+    accounts_sharing,
     due_sort_key,
 )
 from ..sla import target_usable
@@ -419,12 +421,10 @@ def subject_history(subject: Subject, *, exclude_case_id: int | None = None, lim
 
 
 def _signals(accounts):
-    shared = SubjectSignal.objects.filter(signal_id=OuterRef("signal_id")).values("signal_id").annotate(
-        n=Count("subject_id")).values("n")
     return (
         SubjectSignal.objects.filter(subject_id__any=accounts)
-        .annotate(accounts=Subquery(shared))
-        .values_list("signal__kind", "signal__value_hash", "accounts")
+        .annotate(accounts=accounts_sharing(F("signal_id")))
+        .values_list("signal_id", "signal__kind", "signal__value_hash", "accounts")
         .order_by("signal__kind", "signal__value_hash")
     )
 
@@ -433,18 +433,19 @@ _SIGNALS = ReusableQuery("case_page_signals", _signals)
 
 
 def subject_signals(subject: Subject) -> list[dict]:
-    """The signal kinds known for the subject's account, with how many accounts share each."""
+    """The signal kinds known for the subject's account, with how many accounts share each (up to
+    COMMON_SIGNAL_ACCOUNTS; `common` when more do, and no account is linked through it)."""
     accounts = _account_ids_of(subject)
     if not accounts:
         return []
-    return [{"signal__kind": kind, "signal__value_hash": value_hash, "accounts": n}
-            for kind, value_hash, n in _SIGNALS(accounts=accounts)]
+    return [{"signal_id": signal_id, "signal__kind": kind, "signal__value_hash": value_hash,
+             "accounts": min(n, COMMON_SIGNAL_ACCOUNTS), "common": n > COMMON_SIGNAL_ACCOUNTS}
+            for signal_id, kind, value_hash, n in _SIGNALS(accounts=accounts)]
 
 
-def _linked(limit, accounts):
-    my_signals = SubjectSignal.objects.filter(subject_id__any=accounts).values("signal_id")
+def _linked(limit, accounts, signals):
     return (
-        Subject.objects.filter(kind=Subject.Kind.ACCOUNT, signal_links__signal_id__in=my_signals)
+        Subject.objects.filter(kind=Subject.Kind.ACCOUNT, signal_links__signal_id__any=signals)
         .exclude(pk__any=accounts).only("id", "kind", "external_id", "handle", "content_type")
         .annotate(shared_count=Count("signal_links__signal_id", distinct=True),
                   # the kinds of the shared signals (the join above is the shared signals' links)
@@ -462,14 +463,19 @@ _LINKED_CASES = ReusableQuery(
     .order_by("-opened_at", "-id")[:LINKED_CASES_PER_PAGE])
 
 
-def linked_accounts(subject: Subject, *, limit: int = CASE_PAGE_LINKED) -> list[dict]:
-    """Accounts that share a signal with the subject's account, with the kinds of signal they share
-    and their case history (two queries however many links there are: the links with their kinds,
-    then their cases and their content's)."""
+def linked_accounts(subject: Subject, *, limit: int = CASE_PAGE_LINKED, signals: list[dict] | None = None) -> list[dict]:
+    """Accounts that share a signal with the subject's account (one that is not too common, see
+    COMMON_SIGNAL_ACCOUNTS), with the kinds of signal they share and their case history (two queries
+    however many links there are: the links with their kinds, then their cases and their content's).
+    `signals` are the subject's `subject_signals`, when the caller has them already."""
     accounts = _account_ids_of(subject)
     if not accounts:
         return []
-    linked = _LINKED(limit, accounts=accounts)
+    linking = [s["signal_id"] for s in (subject_signals(subject) if signals is None else signals)
+               if not s["common"] and s["accounts"] > 1]
+    if not linking:
+        return []
+    linked = _LINKED(limit, accounts=accounts, signals=linking)
     if not linked:
         return []
     ids = [s.pk for s in linked]
@@ -572,14 +578,15 @@ def case_page(user, case: Case, *, now=None) -> dict:
     for item in evidence:
         item.case = case  # needs_reveal reads the case's category
     crossings = _CROSSINGS(case_id=case.pk) if case_has(case, "sla_crossings") else []
+    signals = subject_signals(subject)
     return {
         "case": case,
         "subject": subject,
         # only a report case lists reports (an appeal case's notices are on the decided case)
         "reports": case_reports(case) if case.kind == CaseKind.REPORT else None,
         "history": subject_history(subject, exclude_case_id=case.pk),
-        "signals": subject_signals(subject),
-        "linked": linked_accounts(subject),
+        "signals": signals,
+        "linked": linked_accounts(subject, signals=signals),
         "events": events,
         "notes": notes,
         "evidence": evidence,

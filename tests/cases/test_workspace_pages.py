@@ -132,6 +132,30 @@ def test_get_next_from_a_queue_of_another_team_is_refused(as_analyst):
 # --------------------------------------------------------------------------- the case page
 
 
+def test_a_signal_too_common_to_link_by_is_shown_as_such_and_links_no_account(as_analyst):
+    """A carrier's NAT address shared by thousands of accounts says nothing about who is linked to
+    whom: the page counts it only up to the limit, and lists only the accounts linked otherwise."""
+    from cases.models import COMMON_SIGNAL_ACCOUNTS
+    from cases.selectors import workspace
+    from tests.factories import common_signal
+
+    account = AccountFactory()
+    case = CaseFactory(subject=account)
+    linked = AccountFactory(handle="alsoondevice")
+    device = SignalFactory()
+    for holder in (account, linked):
+        SubjectSignalFactory(subject=holder, signal=device)
+    nat = common_signal(account, linked)
+    signals = {s["signal__value_hash"]: s for s in workspace.subject_signals(account)}
+    assert signals[nat.value_hash]["common"] and signals[nat.value_hash]["accounts"] == COMMON_SIGNAL_ACCOUNTS
+    assert not signals[device.value_hash]["common"] and signals[device.value_hash]["accounts"] == 2
+    assert [link["account"].pk for link in workspace.linked_accounts(account)] == [linked.pk]
+    assert workspace.linked_accounts(account)[0]["shared_kinds"] == ["Device"]  # not the address
+    html = as_analyst.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert html.count('data-testid="linked-account"') == 1
+    assert f"shared by more than {COMMON_SIGNAL_ACCOUNTS:,} accounts, too common to link by" in html
+
+
 def test_case_page_shows_every_section(as_analyst):
     case = rich_case(3)
     response = as_analyst.get(reverse("case-detail", args=[case.pk]))

@@ -345,3 +345,19 @@ def test_repeat_offender_counts_with_shared_and_mutual_links():
     with_links, gaps = kpis._repeat_offender_sets(f)
     expected = (with_links.values("target").distinct().count(), gaps.values("target").distinct().count())
     assert kpis._repeat_offender_counts(f) == expected == (2, 1)
+
+
+def test_a_signal_too_common_to_link_by_links_no_repeat_offender():
+    """Accounts that share only a carrier's NAT address are not linked: the KPI neither counts the
+    restricted one as having links nor as a gap, in its counts and in the cases behind it."""
+    restricted, _ = applied_action("suspension")
+    never_actioned = fx.AccountFactory()
+    fx.common_signal(restricted.target, never_actioned)
+    f = filters_from({})
+    with_links, gaps = kpis._repeat_offender_sets(f)
+    assert kpis._repeat_offender_counts(f) == (with_links.count(), gaps.count()) == (0, 0)
+    device = fx.SignalFactory()  # a signal they really share
+    for account in (restricted.target, never_actioned):
+        fx.SubjectSignalFactory(subject=account, signal=device)
+    with_links, gaps = kpis._repeat_offender_sets(f)
+    assert kpis._repeat_offender_counts(f) == (with_links.count(), gaps.count()) == (1, 1)
