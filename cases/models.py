@@ -478,6 +478,9 @@ class Case(models.Model):
     # denormalised for priority and lists
     report_count = models.PositiveIntegerField(default=0)
     reporter_count = models.PositiveIntegerField(default=0)
+    # what priority needs of the case's reports (cases.priority.PriorityFacts.stored), kept by intake
+    # so that a report joining a case with 200,000 others does not read them all; None: not kept yet
+    report_facts = models.JSONField(null=True, blank=True, editable=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
     opened_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
@@ -588,6 +591,8 @@ class Report(models.Model):
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="report_source_external_id")]
         indexes = [
             models.Index(fields=["case", "received_at"], name="report_case_received"),
+            # has this person reported the case before (its distinct reporters, counted as reports join)
+            models.Index(fields=["case", "reporter_ref"], condition=~Q(reporter_ref=""), name="report_case_reporter"),
             # transparency reports count a period's notices; reports arrive in time order, so a BRIN
             # range index finds them for a few pages and costs intake nothing measurable
             BrinIndex(fields=["received_at"], name="report_received_brin"),

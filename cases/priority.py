@@ -14,8 +14,9 @@ Ranking up stops `MAX_RANK_UP` levels above the baseline, so a pile-up of weak s
 spam outrank child safety. A case seen only by automated detection with a score below
 `SCORE_RANK_DOWN` ranks one level down: no person has complained and the model is unsure.
 
-`assess` is a pure function of `PriorityFacts`; intake builds the facts from one report, from a
-batch, or from every report of an open case, and always calls this one function.
+`assess` is a pure function of `PriorityFacts`; intake builds the facts from one report or from a
+batch, folds later reports into the facts a case keeps (`stored`, `from_stored`), and always calls
+this one function.
 """
 
 from __future__ import annotations
@@ -57,6 +58,20 @@ class PriorityFacts:
             (self.flaggers_in_area if flagger_in_area else self.flaggers_out_of_area).add(flagger)
         if score is not None and (self.max_score is None or score > self.max_score):
             self.max_score = score
+
+
+    def stored(self) -> dict:
+        """What a case keeps of its reports' facts, to fold the next reports into without reading every
+        earlier one again (the subject's reach and the distinct reporters are counted apart)."""
+        return {"severity": int(self.severity), "category": self.category_name, "sources": sorted(self.sources),
+                "in_area": sorted(self.flaggers_in_area), "out_of_area": sorted(self.flaggers_out_of_area),
+                "max_score": self.max_score}
+
+    @classmethod
+    def from_stored(cls, stored: dict, *, reach: int = 0, reporters: int = 0) -> PriorityFacts:
+        return cls(severity=stored["severity"], category_name=stored["category"], sources=set(stored["sources"]),
+                   flaggers_in_area=set(stored["in_area"]), flaggers_out_of_area=set(stored["out_of_area"]),
+                   max_score=stored["max_score"], reach=reach, reporters=reporters)
 
 
 @dataclass(frozen=True)

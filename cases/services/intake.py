@@ -413,6 +413,14 @@ def _add(facts: PriorityFacts, ctx: IntakeContext, *, category_id: int, source: 
                      flagger_in_area=flagger is not None and category_id in flagger.areas)
 
 
+def _fold(facts: PriorityFacts, ctx: IntakeContext, items: list[_Item]) -> PriorityFacts:
+    """`facts` with these items' reports folded in."""
+    for item in items:
+        _add(facts, ctx, category_id=item.category.id, source=item.report.source, score=item.report.classifier_score,
+             flagger=item.flagger)
+    return facts
+
+
 def _new_case(group: list[_Item], ctx: IntakeContext, now) -> store.CaseRow:
     """The case a subject's first report opens: routed by that report, prioritised by all the batch's."""
     first = group[0]
@@ -420,17 +428,15 @@ def _new_case(group: list[_Item], ctx: IntakeContext, now) -> store.CaseRow:
                               score=first.report.classifier_score, language=first.report.language,
                               territory=first.report.territory)
     reporters = len({i.report.reporter_ref for i in group if i.report.reporter_ref})
-    facts = PriorityFacts(reach=first.reach, reporters=reporters)
-    for item in group:
-        _add(facts, ctx, category_id=item.category.id, source=item.report.source,
-             score=item.report.classifier_score, flagger=item.flagger)
+    facts = _fold(PriorityFacts(reach=first.reach, reporters=reporters), ctx, group)
     verdict = assess(facts)
     first_due, resolution_due = due_times(route.queue_id, verdict.priority, now, targets=ctx.sla_targets)
     return store.CaseRow(
         id=None, subject_id=first.subject_id, queue_id=route.queue_id, category_id=first.category.id,
         status=CaseStatus.OPEN, priority=verdict.priority, priority_reasons=verdict.reasons,
         first_touch_due_at=first_due, resolution_due_at=resolution_due, opened_at=now, updated_at=now,
-        report_count=len(group), reporter_count=reporters, route=route.reason, opened=True)
+        report_count=len(group), reporter_count=reporters, route=route.reason, opened=True,
+        report_facts=facts.stored())
 
 
 def _cases(by_subject: dict[int, list[_Item]], ctx: IntakeContext, now, *, new_subjects: set[int]) -> dict[int, store.CaseRow]:
@@ -466,6 +472,11 @@ def _write(items: list[_Item], *, ctx, actor, actor_id, now, outcomes) -> None:
         item.case = cases[item.subject_id]
         item.opened_case = item.case.opened
 
+    # Who has reported the cases these reports join before (asked before the reports are stored; the
+    # case locks keep other batches from adding to them meanwhile).
+    seen = store.reporters_seen([(i.case.pk, i.report.reporter_ref) for i in items
+                                 if not i.opened_case and i.report.reporter_ref and i.case.report_facts is not None])
+
     # -- reports; one that a concurrent request stored first is a replay after all
     inserted = store.insert_reports([(
         i.report.source, i.report.external_id, i.subject_id, i.case.pk, i.category.id, i.report.reporter_ref,
@@ -482,13 +493,16 @@ def _write(items: list[_Item], *, ctx, actor, actor_id, now, outcomes) -> None:
         replays = _replays([(i.report.source, i.report.external_id) for i in raced], ctx)
         for item in raced:
             outcomes[item.index] = replays[(item.report.source, item.report.external_id)]
-        _settle_opened(cases, kept, now)
+        _settle_opened(cases, kept, ctx, now)
 
     kind = actor_kind(actor)
     events: list[tuple] = []
-    joined = {item.case.pk: item for item in kept if not item.opened_case}
+    joined: dict[int, list[_Item]] = defaultdict(list)
+    for item in kept:
+        if not item.opened_case:
+            joined[item.case.pk].append(item)
     if joined:
-        events.extend(_recompute(joined, ctx, actor_id, kind, now))
+        events.extend(_recompute(joined, seen, ctx, actor_id, kind, now))
 
     announced: set[int] = set()
     for item in kept:
@@ -509,21 +523,35 @@ def _write(items: list[_Item], *, ctx, actor, actor_id, now, outcomes) -> None:
     events_record(events)
 
 
-def _recompute(joined: dict[int, _Item], ctx: IntakeContext, actor_id, kind, now) -> list[tuple]:
-    """Counts and priority of the open cases that reports joined, from all their reports. Priority only
-    rises here; due times follow a new priority. Returns the priority_changed events."""
-    counts, groups = store.case_report_facts(list(joined))
-    facts = {cid: PriorityFacts(reach=item.reach) for cid, item in joined.items()}
+def _recompute(joined: dict[int, list[_Item]], seen: set[tuple[int, str]], ctx: IntakeContext, actor_id, kind,
+               now) -> list[tuple]:
+    """Counts and priority of the open cases that reports joined. A case's kept report facts take the
+    new reports in (its distinct reporters grow by the ones not `seen` on it before); a case stored
+    before cases kept them has them read from all its reports, once. Priority only rises here; due
+    times follow a new priority. Returns the priority_changed events."""
+    unkept = [cid for cid, items in joined.items() if items[0].case.report_facts is None]
+    counts, groups = store.case_report_facts(unkept) if unkept else ({}, [])
+    facts: dict[int, PriorityFacts] = {}
+    for cid, items in joined.items():
+        case = items[0].case
+        if case.report_facts is None:
+            facts[cid] = PriorityFacts(reach=items[0].reach)
+            case.report_count, case.reporter_count = counts.get(cid, (case.report_count, case.reporter_count))
+        else:
+            facts[cid] = _fold(PriorityFacts.from_stored(case.report_facts, reach=items[0].reach), ctx, items)
+            case.report_count += len(items)
+            case.reporter_count += len({i.report.reporter_ref for i in items
+                                        if i.report.reporter_ref and (cid, i.report.reporter_ref) not in seen})
     for cid, category_id, source, flagger_id, score in groups:
         if category_id in ctx.categories_by_id:  # a category newer than the context has no severity yet
             _add(facts[cid], ctx, category_id=category_id, source=source, score=score,
                  flagger=ctx.flaggers_by_id.get(flagger_id) if flagger_id else None)
     count_rows, raised, events = [], [], []
-    for cid, item in joined.items():
-        case = item.case
-        case.report_count, case.reporter_count = counts.get(cid, (case.report_count, case.reporter_count))
+    for cid, items in joined.items():
+        case = items[0].case
+        case.report_facts = facts[cid].stored()
         facts[cid].reporters = case.reporter_count
-        count_rows.append((cid, case.report_count, case.reporter_count))
+        count_rows.append((cid, case.report_count, case.reporter_count, case.report_facts))
         verdict = assess(facts[cid])
         if verdict.priority < case.priority:
             events.append((cid, actor_id, kind, "priority_changed", "", "", {
@@ -537,9 +565,10 @@ def _recompute(joined: dict[int, _Item], ctx: IntakeContext, actor_id, kind, now
     return events
 
 
-def _settle_opened(cases: dict[int, store.CaseRow], kept: list[_Item], now) -> None:
+def _settle_opened(cases: dict[int, store.CaseRow], kept: list[_Item], ctx: IntakeContext, now) -> None:
     """After reports raced: a case this batch opened whose reports all turned out to be stored already
-    goes away again (nothing refers to it yet); the others count only the reports actually stored."""
+    goes away again (nothing refers to it yet); the others count, and keep the facts of, only the
+    reports actually stored."""
     per_case = defaultdict(list)
     for item in kept:
         if item.opened_case:
@@ -554,7 +583,8 @@ def _settle_opened(cases: dict[int, store.CaseRow], kept: list[_Item], now) -> N
         if group and case.report_count != len(group):
             case.report_count = len(group)
             case.reporter_count = len({i.report.reporter_ref for i in group if i.report.reporter_ref})
-            recount.append((case.pk, case.report_count, case.reporter_count))
+            case.report_facts = _fold(PriorityFacts(), ctx, group).stored()
+            recount.append((case.pk, case.report_count, case.reporter_count, case.report_facts))
     if recount:
         store.update_case_counts(recount, now)
 

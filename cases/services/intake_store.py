@@ -48,6 +48,10 @@ def _run(sql: str, params: list) -> None:
         execute_text(cursor, sql, params)
 
 
+def _json_or_none(value) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
 # --------------------------------------------------------------------------- subjects
 
 SUBJECT_COLUMNS = ["kind", "external_id", "handle", "follower_count", "verified", "account_type",
@@ -173,6 +177,7 @@ class CaseRow:
     updated_at: datetime | None = None
     route: str = ""  # why it is in its queue (new cases)
     opened: bool = False  # opened by this batch
+    report_facts: dict | None = None  # PriorityFacts.stored() of its reports (None: not kept yet)
 
     @property
     def pk(self):
@@ -180,7 +185,7 @@ class CaseRow:
 
 
 LOCK_COLUMNS = ["id", "subject_id", "queue_id", "status", "priority", "priority_reasons", "opened_at",
-                "sla_paused_seconds", "report_count", "reporter_count"]
+                "sla_paused_seconds", "report_count", "reporter_count", "report_facts"]
 
 
 def lock_open_cases(subject_ids: list[int]) -> dict[int, CaseRow]:
@@ -192,9 +197,11 @@ def lock_open_cases(subject_ids: list[int]) -> dict[int, CaseRow]:
         where, params = _in("subject_id", chunk)
         for row in _fetch(f"SELECT {', '.join(LOCK_COLUMNS)} FROM {CASE} WHERE {where} "
                           f"AND NOT (status = 'resolved') AND kind = 'report' ORDER BY id{lock}", params):
-            case = CaseRow(*row)
+            case = CaseRow(**dict(zip(LOCK_COLUMNS, row, strict=True)))
             if isinstance(case.priority_reasons, str):  # SQLite hands JSON back as text
                 case.priority_reasons = json.loads(case.priority_reasons)
+            if isinstance(case.report_facts, str):
+                case.report_facts = json.loads(case.report_facts)
             if isinstance(case.opened_at, str):
                 case.opened_at = opened_at.to_python(case.opened_at)
             found[case.subject_id] = case
@@ -203,7 +210,7 @@ def lock_open_cases(subject_ids: list[int]) -> dict[int, CaseRow]:
 
 CASE_COLUMNS = ["subject_id", "queue_id", "category_id", "status", "priority", "priority_reasons",
                 "first_touch_due_at", "resolution_due_at", "sla_paused_seconds", "hold_reason", "resolution",
-                "resolution_reason", "report_count", "reporter_count", "opened_at", "updated_at"]
+                "resolution_reason", "report_count", "reporter_count", "report_facts", "opened_at", "updated_at"]
 CASE_TYPES = column_types(Case, CASE_COLUMNS)
 
 
@@ -214,7 +221,7 @@ def insert_cases(cases: list[CaseRow]) -> dict[int, int]:
         values, params = unnest_sql(CASE_TYPES, [(
             c.subject_id, c.queue_id, c.category_id, c.status, c.priority, json.dumps(c.priority_reasons),
             c.first_touch_due_at, c.resolution_due_at, 0, "", "", "", c.report_count, c.reporter_count,
-            c.opened_at, c.updated_at,
+            _json_or_none(c.report_facts), c.opened_at, c.updated_at,
         ) for c in chunk])
         # The conflict target is the partial unique index one_open_case_per_subject.
         for case_id, subject_id in _fetch(
@@ -232,12 +239,13 @@ def delete_cases(case_ids: list[int]) -> None:
     _run(f"DELETE FROM {CASE} WHERE {where}", params)
 
 
-def update_case_counts(rows: list[tuple[int, int, int]], now) -> None:
-    """(case id, report_count, reporter_count) for each case."""
+def update_case_counts(rows: list[tuple[int, int, int, dict]], now) -> None:
+    """(case id, report_count, reporter_count, report_facts) for each case."""
     for chunk in _chunks(rows):
-        values, params = unnest_sql(["bigint", "integer", "integer"], [(cid, n, reporters) for cid, n, reporters in chunk])
-        _run(f"WITH v(id, n, reporters) AS ({values}) "
-             f"UPDATE {CASE} SET report_count = v.n, reporter_count = v.reporters, "
+        values, params = unnest_sql(["bigint", "integer", "integer", "jsonb"],
+                                    [(cid, n, reporters, _json_or_none(facts)) for cid, n, reporters, facts in chunk])
+        _run(f"WITH v(id, n, reporters, facts) AS ({values}) "
+             f"UPDATE {CASE} SET report_count = v.n, reporter_count = v.reporters, report_facts = v.facts, "
              f"updated_at = %s FROM v WHERE {CASE}.id = v.id", [*params, now])
 
 
@@ -301,9 +309,23 @@ def stored_reports(keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
     return {key: (rid, case_id, *cases[case_id]) for key, (rid, case_id) in found.items()}
 
 
+def reporters_seen(pairs: list[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which (case id, reporter_ref) pairs already have a report: one probe of the partial index
+    report_case_reporter per pair, however many reports the case holds."""
+    found = set()
+    for chunk in _chunks(sorted(set(pairs))):
+        values, params = unnest_sql(["bigint", "text"], chunk)
+        found.update(_fetch(
+            f"SELECT v.case_id, v.ref FROM ({values}) AS v(case_id, ref) WHERE EXISTS ("
+            f"SELECT 1 FROM {REPORT} r WHERE r.case_id = v.case_id AND r.reporter_ref = v.ref AND r.reporter_ref <> '')",
+            params))
+    return found
+
+
 def case_report_facts(case_ids: list[int]) -> tuple[dict[int, tuple[int, int]], list[tuple]]:
     """For open cases: {case id: (reports, distinct reporters)} and, per (case, category, source,
-    trusted flagger), the highest classifier score — what priority needs, in two grouped queries."""
+    trusted flagger), the highest classifier score — what priority needs, in two grouped queries
+    over every report of the cases (for cases stored before they kept their report facts)."""
     counts, groups = {}, []
     for chunk in _chunks(case_ids, 1000):
         where, params = _in("case_id", chunk)

@@ -200,6 +200,51 @@ def test_priority_rises_with_reporters_and_moves_the_due_times(platform):
     assert list(case.events.order_by("id").values_list("verb", flat=True))[-2:] == ["report_added", "priority_changed"]
 
 
+def test_a_report_joining_a_case_folds_into_its_kept_facts_without_reading_its_reports(platform, monkeypatch):
+    """A case keeps what priority needs of its reports; the next reports fold into it, and its
+    distinct reporters grow by the ones never seen on it (one index probe each), however many
+    reports it already holds."""
+    from cases.services import intake_store
+
+    ingest(platform, rep("r1", reporter_ref="u1", category="targeted-harassment"),
+           rep("r2", reporter_ref="u2", category="targeted-harassment"))
+    case = Case.objects.get()
+    assert case.report_facts["category"] == "Targeted harassment" and case.report_facts["sources"] == ["user_report"]
+
+    def every_report_read(case_ids):
+        raise AssertionError(f"read every report of {case_ids}")
+
+    monkeypatch.setattr(intake_store, "case_report_facts", every_report_read)
+    ingest(platform, rep("r3", reporter_ref="u1", category="targeted-harassment"),  # seen before
+           rep("r4", reporter_ref="", category="targeted-harassment"),             # no reporter
+           rep("r5", reporter_ref="u3", category="targeted-harassment"),
+           rep("r6", reporter_ref="u3", category="targeted-harassment"))           # twice in one batch
+    case.refresh_from_db()
+    assert (case.report_count, case.reporter_count) == (6, 3) == (
+        Report.objects.filter(case=case).count(),
+        Report.objects.filter(case=case).exclude(reporter_ref="").values("reporter_ref").distinct().count())
+    ingest(platform, rep("r7", reporter_ref="u4", category="targeted-harassment", classifier_score=0.97),
+           rep("r8", reporter_ref="u5", source="legal_request", category="credible-threat"))
+    case.refresh_from_db()
+    assert (case.report_count, case.reporter_count) == (8, 5)
+    assert case.report_facts["category"] == "Credible threat of violence" and case.report_facts["max_score"] == 0.97
+    assert set(case.report_facts["sources"]) == {"user_report", "legal_request"}
+    assert case.priority == 0 and "5 distinct reporters" in " ".join(case.priority_reasons)
+
+
+def test_a_case_stored_before_it_kept_facts_has_them_read_from_its_reports_once(platform):
+    ingest(platform, rep("r1", reporter_ref="u1", category="spam"), rep("r2", reporter_ref="u2", category="spam"))
+    case = Case.objects.get()
+    Case.objects.filter(pk=case.pk).update(report_facts=None)  # as cases were before they kept them
+    ingest(platform, rep("r3", reporter_ref="u2", category="targeted-harassment"))
+    case.refresh_from_db()
+    assert (case.report_count, case.reporter_count) == (3, 2)
+    assert case.report_facts["category"] == "Targeted harassment" and case.priority == 2
+    ingest(platform, rep("r4", reporter_ref="u3", category="spam"))
+    case.refresh_from_db()
+    assert (case.report_count, case.reporter_count) == (4, 3)
+
+
 def test_a_more_severe_category_raises_the_case(platform):
     ingest(platform, rep("r1", category="spam"))
     ingest(platform, rep("r2", category="credible-threat"))
