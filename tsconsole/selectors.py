@@ -25,18 +25,21 @@ HEARTBEAT_STALE_SECONDS = 180
 
 
 NOTIFICATIONS_PAGE_SIZE = 25
+UNREAD_BADGE_MAX = 99  # the badge says "99+" beyond this
 _unread_count: PreparedStatement | None = None
 
 
 def unread_notification_count(user) -> int:
-    """The badge on every page: one statement prepared per connection rather than a count compiled
-    by the ORM on each request."""
+    """The badge on every page, counted up to UNREAD_BADGE_MAX + 1 (a lead with a hundred thousand
+    unread breach notices would otherwise have them all counted on every page): one statement
+    prepared per connection rather than a count compiled by the ORM on each request."""
     global _unread_count
     if _unread_count is None:
         table = connection.ops.quote_name(Notification._meta.db_table)
         _unread_count = PreparedStatement(
-            "tsconsole_unread_notifications",
-            f"SELECT count(*) FROM {table} WHERE user_id = %(user_id)s AND read_at IS NULL", ["user_id"])
+            "tsconsole_unread_notifications_upto",
+            f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE user_id = %(user_id)s AND read_at IS NULL "
+            f"LIMIT {UNREAD_BADGE_MAX + 1}) AS upto", ["user_id"])
     with connection.cursor() as cursor:
         _unread_count.execute(cursor, {"user_id": user.pk})
         return cursor.fetchone()[0]

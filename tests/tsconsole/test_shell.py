@@ -59,6 +59,17 @@ def test_unread_notifications_show_a_badge_until_read(client, analyst):
     assert 'data-testid="unread-badge"' not in client.get(reverse("home")).content.decode()
 
 
+def test_the_unread_badge_counts_to_99_then_says_99_plus(client, analyst):
+    from tsconsole.models import Notification
+
+    NotificationFactory.create_batch(99, user=analyst)
+    client.force_login(analyst)
+    assert '<span class="badge" data-testid="unread-badge">99</span>' in client.get(reverse("home")).content.decode()
+    NotificationFactory(user=analyst)
+    assert '<span class="badge" data-testid="unread-badge">99+</span>' in client.get(reverse("home")).content.decode()
+    assert Notification.objects.filter(user=analyst, read_at__isnull=True).count() == 100
+
+
 def test_token_endpoint_exchanges_credentials(api_client, make_user):
     user = make_user(roles.INTEGRATION, username="platform-bot")
     response = api_client.post(reverse("api-token"), {"username": "platform-bot", "password": "pw"}, format="json")
