@@ -611,6 +611,32 @@ def test_report_groups_from_the_reports_in_hand_match_the_sql_grouping():
                                     "reporters": 2, "first": start, "last": start + timedelta(minutes=2)}
 
 
+def test_a_large_case_shows_its_newest_reports_and_a_grouping_shared_for_a_minute(as_analyst, monkeypatch):
+    """Reports of one batch share their arrival time: the newest come by id among them. A case with
+    many reports has its grouping made once a minute for everyone, and the page says when."""
+    from django.core.cache import cache
+
+    from cases.selectors import workspace
+
+    monkeypatch.setattr(workspace, "REPORT_GROUPS_SHARED_FROM", 3)
+    case = CaseFactory()
+    at = timezone.now() - timedelta(minutes=5)
+    reports = [ReportFactory(case=case, received_at=at) for _ in range(5)]
+    Case.objects.filter(pk=case.pk).update(report_count=5)
+    case.refresh_from_db()
+    cache.clear()
+    page = workspace.case_reports(case, limit=4)
+    assert [r.pk for r in page["latest"]] == [r.pk for r in reports[::-1][:4]]
+    assert page["groups"][0]["count"] == 5 and page["grouped_at"] is not None
+    ReportFactory(case=case, received_at=at)
+    assert workspace.case_reports(case, limit=4)["groups"][0]["count"] == 5  # the shared grouping
+    monkeypatch.setitem(workspace.case_reports.__kwdefaults__, "limit", 4)
+    html = as_analyst.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert 'data-testid="report-groups-at"' in html and "The 4 newest of 5 reports" in html
+    monkeypatch.setattr(workspace, "REPORT_GROUPS_SHARED_SECONDS", 0)
+    assert workspace.case_reports(case, limit=4)["groups"][0]["count"] == 6
+
+
 def test_the_case_page_lookup_applies_the_case_access_rule(make_user, analyst, lead, support_agent):
     """case_for_user checks the loaded case in Python: it must agree with case_access_q, case by case."""
     from cases.selectors.workspace import case_access_q, case_for_user
