@@ -2,7 +2,7 @@
 #   make run            set up .venv, start PostgreSQL + Redis (var/), migrate, seed demo data, run web + worker + beat
 #   make test           lint + full test suite against throwaway PostgreSQL/Redis (ARGS="-k foo" passes to pytest)
 #   make lint           ruff
-#   make bench          benchmarks on their own PostgreSQL/Redis (ARGS="claim pages ingest sla peer memory")
+#   make bench          benchmarks on their own PostgreSQL/Redis (ARGS="claim pages ingest sla peer memory hotspots")
 #   make services       start only the checkout's PostgreSQL + Redis in the background (make services-stop)
 #   make clean          remove caches and build artefacts (keeps .venv and var/)
 

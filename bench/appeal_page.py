@@ -13,13 +13,20 @@ latency is printed with the page's query count.
 """
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from claim import other_backends  # noqa: E402
-from harness import CpuMeter, emit, free_port, group_pids, start_server, stop_server  # noqa: E402
+from harness import (  # noqa: E402
+    CpuMeter,
+    django_on_bench_database,
+    emit,
+    free_port,
+    group_pids,
+    start_server,
+    stop_server,
+)
 from pages import measure, query_count, reader_session  # noqa: E402
 
 SOURCE = "bench-appeal"
@@ -74,12 +81,7 @@ def main():
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes.")
     args = parser.parse_args()
 
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        raise SystemExit("Set DATABASE_URL to a PostgreSQL database made for benchmarks.")
-    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-    import django
-
-    django.setup()
+    django_on_bench_database()
     from cases.models import Case
 
     user, cookie = reader_session()

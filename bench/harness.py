@@ -18,6 +18,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def django_on_bench_database() -> None:
+    """Set Django up against DATABASE_URL, which must be a PostgreSQL database made for benchmarks."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database made for benchmarks.")
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    import django
+
+    django.setup()
+
+
 def emit(**line) -> None:
     print(json.dumps(line), flush=True)
 

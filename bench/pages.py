@@ -18,7 +18,6 @@ Each line also carries the page's query count, measured once in-process.
 """
 
 import argparse
-import os
 import random
 import sys
 import threading
@@ -27,7 +26,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from claim import cpu_figures, load_average, ms, other_backends, request  # noqa: E402
-from harness import CpuMeter, emit, free_port, group_pids, percentile, start_server, stop_server  # noqa: E402
+from harness import (  # noqa: E402
+    CpuMeter,
+    django_on_bench_database,
+    emit,
+    free_port,
+    group_pids,
+    percentile,
+    start_server,
+    stop_server,
+)
 
 READER = "bench-reader"
 
@@ -133,12 +141,7 @@ def main():
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes.")
     args = parser.parse_args()
 
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        raise SystemExit("Set DATABASE_URL to a PostgreSQL database made for benchmarks.")
-    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-    import django
-
-    django.setup()
+    django_on_bench_database()
     from cases.models import Case, Subject
 
     user, cookie = reader_session()

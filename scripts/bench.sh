@@ -7,6 +7,8 @@
 #   scripts/bench.sh peer             tsconsole beside django-helpdesk (bench/peer.py; installs the peer
 #                                     under /tmp/helpdesk-bench with $HELPDESK_PEER_DIR/setup.sh once)
 #   scripts/bench.sh memory           web and Celery worker RSS over a long run (bench/memory.py)
+#   scripts/bench.sh hotspots         what a surge makes (bench/hotspots.py): a signal on 200,000 accounts
+#                                     and a post with 200,000 reports, added to tsc_bench for good
 #
 # The data lives in $BENCH_DIR (default /tmp/tsconsole-bench) and is kept between runs, so the
 # million-case databases are generated once: `tsc_bench` (1M cases, 5 % open) for claim, pages,
@@ -26,8 +28,8 @@ WANTED=("$@")
 [[ ${#WANTED[@]} -gt 0 ]] || WANTED=(claim pages ingest appeals sla qa insights)
 for name in "${WANTED[@]}"; do
     case "$name" in
-        claim | pages | ingest | appeals | sla | qa | insights | peer | memory) ;;
-        *) echo "bench.sh: unknown benchmark '$name' (claim, pages, ingest, appeals, sla, qa, insights, peer, memory)" >&2; exit 1 ;;
+        claim | pages | ingest | appeals | sla | qa | insights | peer | memory | hotspots) ;;
+        *) echo "bench.sh: unknown benchmark '$name' (claim, pages, ingest, appeals, sla, qa, insights, peer, memory, hotspots)" >&2; exit 1 ;;
     esac
 done
 
@@ -53,7 +55,7 @@ run() {
 
 wants() { [[ " ${WANTED[*]} " == *" $1 "* ]]; }
 
-if wants claim || wants pages || wants ingest || wants appeals || wants peer; then
+if wants claim || wants pages || wants ingest || wants appeals || wants peer || wants hotspots; then
     use_db tsc_bench
     # The claim benchmark fills the database when it holds fewer than --cases cases.
     if wants claim; then run bench/claim.py --generate --cases "$BENCH_CASES"; else
@@ -62,6 +64,7 @@ if wants claim || wants pages || wants ingest || wants appeals || wants peer; th
     wants ingest && run bench/ingest.py
     # Files its appeals through the services once (source "bench-appeal"); later runs reuse them.
     wants appeals && run bench/appeal_page.py
+    wants hotspots && run bench/hotspots.py
 fi
 if wants peer; then
     # The create measures write: they use a database of their own (filled by peer.py --generate).
