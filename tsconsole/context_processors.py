@@ -1,7 +1,7 @@
 from .middleware import session_preferences
 from .navigation import nav_for
 from .roles import ROLE_LABELS, user_roles
-from .selectors import preview_label, unread_notification_count
+from .selectors import preview_label, unread_badge
 
 
 def navigation(request):
@@ -18,6 +18,6 @@ def navigation(request):
         "preview_mode": preview,
         "preview_mode_label": preview_label(preview),
         "user_role_labels": [ROLE_LABELS[r] for r in roles],
-        "unread_notifications": unread_notification_count(user),
+        "unread_badge": unread_badge(user),
         "is_admin_user": user.is_staff,
     }

@@ -45,6 +45,12 @@ def unread_notification_count(user) -> int:
         return cursor.fetchone()[0]
 
 
+def unread_badge(user) -> str:
+    """What the unread badge says: the count, "99+" beyond UNREAD_BADGE_MAX, or "" with none unread."""
+    n = unread_notification_count(user)
+    return f"{UNREAD_BADGE_MAX}+" if n > UNREAD_BADGE_MAX else (str(n) if n else "")
+
+
 def notifications_page(user, *, before_id: int | None = None, limit: int = NOTIFICATIONS_PAGE_SIZE) -> dict:
     """A page of the user's notifications, newest first, keyset-paginated on id."""
     qs = Notification.objects.filter(user=user).order_by("-id")
