@@ -637,6 +637,15 @@ def test_a_large_case_shows_its_newest_reports_and_a_grouping_shared_for_a_minut
     assert workspace.case_reports(case, limit=4)["groups"][0]["count"] == 6
 
 
+def test_the_case_page_writes_large_report_counts_with_thousands_separators(as_analyst):
+    case = CaseFactory()
+    ReportFactory(case=case)
+    Case.objects.filter(pk=case.pk).update(report_count=200191, reporter_count=150007)
+    html = as_analyst.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert "200,191 reports from 150,007 reporters" in html
+    assert "Reports <span class=\"muted\">(200,191)</span>" in html
+
+
 def test_the_case_page_lookup_applies_the_case_access_rule(make_user, analyst, lead, support_agent):
     """case_for_user checks the loaded case in Python: it must agree with case_access_q, case by case."""
     from cases.selectors.workspace import case_access_q, case_for_user

@@ -96,6 +96,24 @@ def test_lookup_shows_outcomes_and_leaks_nothing(client, support_agent, decided,
         assert secret.lower() not in html.lower(), f"the support lookup leaks {name}"
 
 
+def test_outcome_rows_say_duration_reversal_and_appeal_and_escape_the_statement(client, support_agent, decided):
+    from enforcement.models import EnforcementAction
+
+    EnforcementAction.objects.filter(target=decided, action_type="suspension").update(
+        statement="Line one <b>bold</b>\r\nLine & two")
+    client.force_login(support_agent)
+    html = client.get(reverse("support-lookup"), {"q": "acct-7781"}).content.decode()
+    rows = {row.split("</td>")[0].removeprefix("<td>"): row
+            for row in html.split('<tr data-testid="outcome">')[1:]}
+    suspension, hold = rows["Suspension"], rows["Transaction hold"]
+    assert "3 days, until <time datetime=" in suspension
+    assert "Line one &lt;b&gt;bold&lt;/b&gt;<br>Line &amp; two" in suspension
+    assert '<span class="pill bad">Active</span>' in suspension and "Appealable until 20" in suspension
+    assert '<span class="pill ok">Reversed</span> 20' in hold and "Reversed: nothing to appeal" in hold
+    # the appeal form offers the decision still appealable, with its dates
+    assert "(appealable until 20" in html.split('data-testid="appeal-file-decision"')[1].split("</select>")[0]
+
+
 def test_each_lookup_is_logged(client, support_agent, decided):
     client.force_login(support_agent)
     client.get(reverse("support-lookup"), {"q": "acct-7781"})
