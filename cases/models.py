@@ -228,8 +228,8 @@ class SubjectSignal(models.Model):
 
 # A signal shared by more accounts than this (a carrier's NAT address, a default device id) says
 # nothing about who is linked to whom: no account is linked to another through it, and only this
-# many of its links are ever counted.
-COMMON_SIGNAL_ACCOUNTS = 1000
+# many of its links are ever counted. Read once at start (statements prepared with it are kept).
+COMMON_SIGNAL_ACCOUNTS = settings.COMMON_SIGNAL_ACCOUNTS
 
 
 def accounts_sharing(signal_id) -> models.Func:

@@ -20,6 +20,8 @@ SECRET_KEY = (
 # Key of the HMAC-SHA256 that turns raw signals (emails, device ids, IPs, card fingerprints) into the
 # hashes stored for linking accounts; rotating it unlinks new sightings from old ones.
 SIGNAL_HASH_KEY = env.env_str("SIGNAL_HASH_KEY") or SECRET_KEY
+# A signal on more accounts than this (a carrier's NAT address) links no one: see cases.models.
+COMMON_SIGNAL_ACCOUNTS = env.env_int("COMMON_SIGNAL_ACCOUNTS", 1000, minimum=2)
 ALLOWED_HOSTS = env.env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.env_list("CSRF_TRUSTED_ORIGINS", [])
 PORT = env.env_int("PORT", 8000, minimum=1, maximum=65535)

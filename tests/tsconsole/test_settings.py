@@ -10,12 +10,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _boot(tmp_path, **env_overrides):
+def _boot(tmp_path, then="print('booted')", **env_overrides):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
     env.update({"TSCONSOLE_VAR_DIR": str(tmp_path), "DEBUG": "1"})
     env.update(env_overrides)
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); print('booted')"],
+        [sys.executable, "-c", f"import django; django.setup(); {then}"],
         cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "tsconsole.settings"},
         capture_output=True, text=True, timeout=60,
     )
@@ -36,6 +36,7 @@ def test_defaults_boot(tmp_path):
     ("EMAIL_URL", "pigeon://coop", "EMAIL_URL"),
     ("SWEEP_INTERVAL_SECONDS", "0", "SWEEP_INTERVAL_SECONDS"),
     ("SITE_URL", "tsconsole.example.com", "SITE_URL"),
+    ("COMMON_SIGNAL_ACCOUNTS", "1", "COMMON_SIGNAL_ACCOUNTS"),
 ])
 def test_malformed_values_stop_start_up(tmp_path, name, value, fragment):
     result = _boot(tmp_path, **{name: value})
@@ -62,3 +63,10 @@ def test_secret_key_can_come_from_a_file(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "from-a-file"
+
+
+def test_the_common_signal_threshold_comes_from_the_environment(tmp_path):
+    result = _boot(tmp_path, "from cases.models import COMMON_SIGNAL_ACCOUNTS; print(COMMON_SIGNAL_ACCOUNTS)",
+                   COMMON_SIGNAL_ACCOUNTS="250")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "250"
