@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views, views_outbox
@@ -32,6 +33,8 @@ urlpatterns = [
     path("deliveries/<int:pk>/", views_outbox.outbox_detail, name="outbox-detail"),
     path("deliveries/<int:pk>/retry/", views_outbox.outbox_retry, name="outbox-retry"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
+    # The address people type: signing in there must not end on a page that does not exist.
+    path("login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

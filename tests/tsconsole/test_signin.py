@@ -167,3 +167,13 @@ def test_a_lockout_is_audited_once(client, make_user, limits):
     entry = AuditEntry.objects.get(verb="signin.locked_account")
     assert entry.object_ref == "analyst2" and entry.data["address"] == "127.0.0.1" and entry.actor is None
     assert AuditEntry.objects.filter(verb="signin.locked_address").count() == 1  # 6th try passed the address limit
+
+
+def test_slash_login_leads_to_the_sign_in_form_and_then_home(client, make_user):
+    make_user(roles.ANALYST, username="typed-login")
+    response = client.get("/login/")
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    response = client.post(reverse("login"), {"username": "typed-login", "password": "pw"})
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert client.get("/login/", follow=True).redirect_chain[-1][0] == reverse("home")
+    assert client.get("/login/?next=/cases/")["Location"] == reverse("login") + "?next=/cases/"
