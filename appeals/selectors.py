@@ -18,7 +18,7 @@ from enforcement.models import ActionStatus, EnforcementAction
 from tsconsole.reusable import ReusableQuery
 from tsconsole.roles import can
 
-from .models import Appeal, AppealStatus, AppellantKind, Outcome
+from .models import Appeal, AppealStatus, AppellantKind, Channel, Outcome
 from .services import lead_reasons, reviewer_refusal
 
 LIST_PAGE_SIZE = 50
@@ -100,7 +100,8 @@ def lookup_appeals(results: list[dict] | None) -> dict:
     for row in rows:
         item = _public(row)
         item.update({"window_closes_at": row["window_closes_at"], "response": row["response"],
-                     "channel": row["channel"], "appellant": row["appellant_ref"] if
+                     "channel": row["channel"], "channel_label": dict(Channel.choices).get(row["channel"], row["channel"]),
+                     "appellant": row["appellant_ref"] if
                      row["appellant_kind"] == AppellantKind.SUBJECT else "a notifier"})
         appeals.append(item)
     return {"appeals": appeals, "appealable": list(decisions.values())}

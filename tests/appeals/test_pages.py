@@ -82,6 +82,7 @@ def test_support_lookup_shows_status_deadline_and_outcome_and_nothing_internal(
     client.force_login(support_agent)
     html = client.get(reverse("support-lookup"), {"q": account.external_id}).content.decode()
     assert 'data-testid="lookup-appeal"' in html and "Answer due by" in html
+    assert "(in the product)" in html  # the channel's name, not its stored value
     services.appeal_decide(appeal=appeal, outcome="upheld", rationale="SECRET-RATIONALE", statement="It stands.",
                            actor=reviewer)
     html = client.get(reverse("support-lookup"), {"q": account.external_id}).content.decode()
