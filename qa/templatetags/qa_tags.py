@@ -1,6 +1,9 @@
-"""QA template filters and the QA queue's table rows."""
+"""QA template filters, and the QA queue's and overview's table rows."""
+
+from urllib.parse import urlencode
 
 from django import template
+from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
@@ -65,3 +68,24 @@ def sample_rows(context, samples, lead, reviewer_options) -> str:
                     f'<td>{rule}</td><td>{reviewer} {form}</td>'
                     f'<td>{text(statuses.get(s.status, s.status))}</td><td>{local(s.due_at, _DAY)}</td></tr>')
     return mark_safe("".join(rows))
+
+
+@register.simple_tag
+def audit_rows(name, rows) -> str:
+    """The QA overview's rows for one breakdown ("analyst", "policy" or "queue"): audits by final
+    outcome and the agreement rate; an analyst's name opens the samples of their decisions."""
+    if not rows:
+        return mark_safe('<tr><td colspan="7" class="muted">No audits yet.</td></tr>')
+    queue = reverse("qa-queue")
+    cells = []
+    for row in rows:
+        label = row["label"]
+        if name == "analyst":
+            first = f'<a href="{queue}?{text(urlencode({"analyst": label}))}">{text(label)}</a>'
+        else:
+            first = text(label) if label else "—"
+        cells.append(
+            f'<tr><td>{first}</td><td class="num">{row["audits"]}</td><td class="num">{row["agree"]}</td>'
+            f'<td class="num">{row["minor"]}</td><td class="num">{row["major"]}</td>'
+            f'<td class="num">{row["critical"]}</td><td class="num">{row["rate"]}%</td></tr>')
+    return mark_safe("".join(cells))

@@ -372,3 +372,23 @@ def test_the_sample_api_gives_a_reviewer_the_rule_once_reviewed_and_a_lead_alway
     assert rules(lead) == ([name], name)
     assert api_as(reviewer).post(reverse("api-qa-sample-review", args=[sampled.pk]), _review(), format="json").status_code == 201
     assert rules(reviewer) == ([name], name)
+
+
+def test_the_overview_counts_audits_by_outcome_and_links_each_analysts_samples(client, sampled, reviewer, lead):
+    from qa.templatetags.qa_tags import audit_rows
+
+    client.force_login(reviewer)
+    data = {"verdict": "violation", "policy": "qa-policy", "actions": ["suspension"], "feedback": "A suspension fits."}
+    data.update({f"score_{k}": v for k, v in GOOD.items()})
+    client.post(reverse("qa-sample-review", args=[sampled.pk]), data)
+    client.force_login(lead)
+    html = client.get(reverse("qa-overview")).content.decode()
+    analysts = html.split('data-testid="by-analyst"')[1].split("</section>")[0]
+    assert (f'<a href="{reverse("qa-queue")}?analyst=zeddecider">zeddecider</a></td><td class="num">1</td>'
+            '<td class="num">0</td><td class="num">0</td><td class="num">1</td><td class="num">0</td>'
+            '<td class="num">0.0%</td>') in analysts
+    # a name is escaped as text and encoded in the link
+    row = audit_rows("analyst", [{"label": "ann+<b>", "audits": 2, "agree": 1, "minor": 1, "major": 0, "critical": 0,
+                                  "rate": 50.0}])
+    assert "?analyst=ann%2B%3Cb%3E" in row and ">ann+&lt;b&gt;</a>" in row
+    assert "No audits yet." in audit_rows("queue", [])
