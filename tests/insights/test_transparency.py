@@ -141,6 +141,24 @@ def test_transparency_page_and_statement_csv(client, lead, fixture_world):
     assert client.get("/insights/transparency/", {"from": "nope"}).status_code == 400
 
 
+def test_the_pages_statement_counts_are_shared_for_a_minute_with_the_refused_ones(client, lead, fixture_world,
+                                                                                    monkeypatch):
+    from insights import filters
+
+    services.sor_sweep()
+    client.force_login(lead)
+    march = {"from": "2026-03-01", "to": "2026-03-31"}
+    html = client.get("/insights/transparency/", march).content.decode()
+    assert "4 statements" in html and 'data-testid="sor-counted-at"' in html
+    StatementOfReasons.objects.filter(pk=StatementOfReasons.objects.order_by("id").first().pk).update(
+        errors={"category": ["not a DSA category"]})
+    html = client.get("/insights/transparency/", march).content.decode()
+    assert "<strong>0</strong> refused" in html and "not a DSA category" not in html  # counts and list agree
+    monkeypatch.setattr(filters, "PERIOD_FIGURES_CACHE_SECONDS", 0)
+    html = client.get("/insights/transparency/", march).content.decode()
+    assert "<strong>1</strong> refused" in html and "not a DSA category" in html
+
+
 def test_statement_status_counts_valid_refused_waiting_and_handed_over():
     from insights import selectors
     from insights.models import SorBatch
