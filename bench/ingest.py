@@ -6,11 +6,13 @@
 
 Measures, over real HTTP against gunicorn (or `--server gthread|granian`) started on a free 127.0.0.1 port:
 
+- `single_http`: single-report POSTs by concurrent client threads: requests/s, p50/p95/p99 latency.
+  Measured first, on workers that have served single reports only, as for a platform that sends
+  nothing else (lists before them would change how PostgreSQL plans the statements they share);
 - `bulk_http`: reports/s for lists of 500 (about 20 % of each list about subjects with an open case,
   so they join it; the rest open new cases), posted by a few concurrent clients;
 - `replay`: the first list sent again: every item must come back `duplicate` and the number of
   reports, cases and case events must not move;
-- `single_http`: single-report POSTs by concurrent client threads: requests/s, p50/p95/p99 latency;
 
 and, for reference, `bulk_service`: reports/s calling the intake service in-process (no HTTP, no JSON).
 
@@ -283,6 +285,8 @@ def main():
     try:
         for _ in range(20):  # warm every worker: imports, connections, intake context
             post(port, token, json.dumps(workload.report()).encode())
+        emit(**bench_single_http(port, token, workload, requests=args.single_requests, clients=args.single_clients,
+                                 max_seconds=args.single_seconds, meter=meter))
         figures, first_list = bench_bulk_http(port, token, workload, batches=args.lists, size=args.list_size,
                                               clients=args.bulk_clients, meter=meter)
         emit(**figures)
@@ -295,9 +299,6 @@ def main():
         emit(bench="ingest", case="replay", status=status, items=len(body["results"]), created=body["created"],
              duplicates=body["duplicates"], errors=body["errors"], seconds=round(seconds, 3),
              changed={k: after[k] - before[k] for k in after}, ok=replay_ok)
-
-        emit(**bench_single_http(port, token, workload, requests=args.single_requests, clients=args.single_clients,
-                                 max_seconds=args.single_seconds, meter=meter))
     finally:
         stop_server(server)
     if args.service_lists:

@@ -45,6 +45,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
 from tsconsole.errors import Conflict, InvalidInput
+from tsconsole.prepared import generic_plans_until_commit
 
 from ..models import CaseStatus, Category, Queue, QueueSla, RoutingRule, Signal, Subject, TrustedFlagger
 from ..priority import PriorityFacts, assess
@@ -56,6 +57,9 @@ from .events import actor_kind, events_record
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
+# Up to this many reports, planning the batch's statements costs about what running them does: they
+# run on the plans made once per connection (tsconsole.prepared.generic_plans_until_commit).
+GENERIC_PLANS_UP_TO = 20
 
 # --------------------------------------------------------------------------- input
 
@@ -290,6 +294,8 @@ def reports_ingest(reports: list[ReportIn], *, actor, at: datetime | None = None
     for attempt in range(attempts):
         try:
             with transaction.atomic():
+                if attempts > 1 and len(reports) <= GENERIC_PLANS_UP_TO:  # our own transaction, a small batch
+                    generic_plans_until_commit()
                 return _ingest(reports, actor=actor, ctx=ctx, now=at or timezone.now())
         except OperationalError as exc:
             if attempt == attempts - 1 or getattr(exc.__cause__, "pgcode", None) not in ("40P01", "40001"):

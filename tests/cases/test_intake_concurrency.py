@@ -20,7 +20,12 @@ THREADS = 16
 
 @pytest.fixture
 def setup():
-    """What intake needs (another transactional test may have flushed the migrated rows)."""
+    return intake_ready()
+
+
+def intake_ready():
+    """What intake needs (another transactional test may have flushed the migrated rows); the
+    platform account that sends the reports."""
     queue, _ = Queue.objects.get_or_create(slug="general", defaults={"name": "General", "is_default": True})
     for priority in range(4):
         QueueSla.objects.get_or_create(queue=queue, priority=priority,
