@@ -288,6 +288,21 @@ class CeleryWorker:
             stop_server(self.proc)
 
 
+def ensure_wave_supply(needed: int, generate: bool) -> None:
+    """Each SLA wave hands its cases to analysts for good: with `generate`, add open cases when fewer
+    than the waves need are left open and unassigned (a run of three waves of 10,000 uses 30,000)."""
+    from cases.models import Case, CaseStatus
+
+    have = Case.objects.filter(status=CaseStatus.OPEN, assignee__isnull=True).count()
+    if have >= needed or not generate:
+        return
+    emit(bench="memory", case="generate_open_cases", open_unassigned=have, needed=needed)
+    cases = int((needed - have) * 1.1 / 0.75) + 1  # bench_generate opens at most three in four
+    subprocess.run([sys.executable, "manage.py", "bench_generate", "--cases", str(cases),
+                    "--reports-per-case", "1", "--open-fraction", "0.75", "--prefix", f"wave{uuid.uuid4().hex[:6]}"],
+                   cwd=ROOT, check=True, stdout=sys.stderr)
+
+
 def bench_celery(args) -> None:
     from django.utils import timezone
     from sla_sweep import _catch_up, _prepare_wave, _vacuum
@@ -395,6 +410,7 @@ def main(argv: list[str] | None = None) -> None:
     if "web" not in skip:
         bench_web(args)
     if "celery" not in skip and args.waves:
+        ensure_wave_supply(args.waves * args.wave, args.generate)
         bench_celery(args)
     if "celery" not in skip and args.tracemalloc and args.trace_waves >= 2:
         trace_sweep_waves(args)
