@@ -413,6 +413,7 @@ def main(argv: list[str] | None = None) -> None:
         ensure_wave_supply(args.waves * args.wave, args.generate)
         bench_celery(args)
     if "celery" not in skip and args.tracemalloc and args.trace_waves >= 2:
+        ensure_wave_supply(args.trace_waves * args.trace_wave, args.generate)
         trace_sweep_waves(args)
 
 
