@@ -17,7 +17,7 @@ from .validators import control_character, control_free, describe
 
 # Paths that answer without a session: the login page itself, health checks, static files,
 # and the API (DRF authenticates tokens itself and answers 401/403 in JSON).
-PUBLIC_PREFIXES = ("/accounts/login/", "/login/", "/healthz", "/static/", "/api/")
+PUBLIC_PREFIXES = ("/accounts/login/", "/login/", "/favicon.ico", "/healthz", "/static/", "/api/")
 
 
 class LoginRequiredMiddleware:

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -35,6 +36,8 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     # The address people type: signing in there must not end on a page that does not exist.
     path("login/", RedirectView.as_view(pattern_name="login", query_string=True)),
+    # Pages that are not the console's own (the admin, the API docs) name no icon: browsers ask here.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -177,3 +177,8 @@ def test_slash_login_leads_to_the_sign_in_form_and_then_home(client, make_user):
     assert response.status_code == 302 and response["Location"] == reverse("home")
     assert client.get("/login/", follow=True).redirect_chain[-1][0] == reverse("home")
     assert client.get("/login/?next=/cases/")["Location"] == reverse("login") + "?next=/cases/"
+
+
+def test_the_icon_is_found_where_browsers_look_for_it(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
