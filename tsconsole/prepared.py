@@ -71,9 +71,8 @@ def generic_plans_until_commit() -> None:
     are the same index probes either way. For the rest of the current transaction (SET LOCAL): a
     caller that does not own its transaction must not call this, as the setting would outlive it.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
 
 
 def execute_text(cursor, sql: str, params: list) -> None:
